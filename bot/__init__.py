@@ -1,0 +1,3 @@
+"""The process: settings, wiring, HTTP server, scheduler, CLI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m bot`` is ``onboard-bot``."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""Builds the services from settings: the real Autotask or the sandbox, the database, caches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from services.autotask.client import AutotaskClient
+from services.autotask.limits import EntityLimiter, RetryPolicy
+from services.autotask.reference import ReferenceData
+from services.autotask.sandbox import (
+    SANDBOX_INTEGRATION_CODE,
+    SANDBOX_SECRET,
+    SANDBOX_USERNAME,
+    SandboxTransport,
+    open_tenant,
+)
+from services.autotask.zones import Credentials
+from services.store.engine import make_engine
+
+AUTOTASK_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    autotask: AutotaskClient
+    reference: ReferenceData
+    engine: AsyncEngine
+    sandbox: SandboxTransport | None
+
+
+def sandbox_credentials() -> Credentials:
+    return Credentials(SANDBOX_USERNAME, SecretStr(SANDBOX_SECRET), SecretStr(SANDBOX_INTEGRATION_CODE))
+
+
+def autotask_credentials(settings: Settings) -> Credentials:
+    if settings.autotask_mode == "sandbox":
+        return sandbox_credentials()
+    assert settings.autotask_username and settings.autotask_secret
+    assert settings.autotask_integration_code
+    return Credentials(
+        settings.autotask_username, settings.autotask_secret, settings.autotask_integration_code
+    )
+
+
+@asynccontextmanager
+async def build(
+    settings: Settings, *, sandbox: SandboxTransport | None = None
+) -> AsyncIterator[Container]:
+    """Everything the process needs, closed again on exit.
+
+    With no Autotask credentials the client talks to the built-in sandbox (persisted to
+    ``SANDBOX_STATE_FILE``); tests pass their own ``sandbox`` transport.
+    """
+    if settings.autotask_mode == "sandbox" and sandbox is None:
+        sandbox = SandboxTransport(
+            open_tenant(settings.sandbox_state_file), latency=settings.sandbox_latency
+        )
+    transport: httpx.AsyncBaseTransport | None = sandbox if settings.autotask_mode == "sandbox" else None
+    http = httpx.AsyncClient(transport=transport, timeout=AUTOTASK_TIMEOUT, follow_redirects=False)
+    engine = make_engine(settings.database_url)
+    autotask = AutotaskClient(
+        autotask_credentials(settings),
+        http_client=http,
+        base_url=settings.autotask_base_url,
+        limiter=EntityLimiter(per_entity=settings.autotask_concurrency),
+        retry=RetryPolicy(max_retries=settings.autotask_max_retries),
+    )
+    try:
+        yield Container(
+            settings=settings,
+            autotask=autotask,
+            reference=ReferenceData(autotask),
+            engine=engine,
+            sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
+        )
+    finally:
+        await http.aclose()
+        await engine.dispose()

@@ -1,0 +1,116 @@
+"""``onboard-bot doctor``: is this installation ready to onboard a client, and if not, what to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.container import Container
+from services.autotask.errors import AuthenticationError, AutotaskError, PermissionDeniedError
+from services.store.engine import describe, ping
+
+# What the onboarding writes, and the rights it needs on each entity.
+WRITES: dict[str, tuple[str, ...]] = {
+    "Companies": ("update",),
+    "Contacts": ("update",),
+    "ClientPortalUsers": ("create", "update"),
+    "CompanyTeams": ("create", "delete"),
+    "Contracts": ("create", "update"),
+    "ContractServices": ("create",),
+    "ConfigurationItems": ("update",),
+    "CompanyNotes": ("create",),
+    "CompanyToDos": ("create", "update"),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False
+
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "FAIL"
+        return "WARN" if self.warning else "PASS"
+
+
+async def run_checks(container: Container) -> list[Check]:
+    checks: list[Check] = []
+    settings = container.settings
+    at = container.autotask
+    if settings.autotask_mode == "sandbox":
+        checks.append(Check("Autotask mode", True, "built-in sandbox (no AUTOTASK_* credentials)",
+                            "set AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE "
+                            "to use your tenant", warning=True))  # fmt: skip
+    else:
+        checks.append(Check("Autotask mode", True, f"live tenant as {settings.autotask_username}"))
+
+    try:
+        zone = await at.zone()
+        checks.append(Check("Autotask zone", True, f"{zone.name} {zone.url}"))
+    except AutotaskError as exc:
+        checks.append(Check("Autotask zone", False, str(exc),
+                            "check AUTOTASK_USERNAME, or set AUTOTASK_BASE_URL to your zone's URL"))  # fmt: skip
+        return [*checks, await _database(container)]
+
+    try:
+        infos = {entity: await at.entity_info(entity) for entity in WRITES}
+        checks.append(Check("Autotask credentials", True, "accepted"))
+    except AuthenticationError as exc:
+        checks.append(Check("Autotask credentials", False, str(exc),
+                            "check AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (API tracking "
+                            "identifier) of the API user in Admin > Resources"))  # fmt: skip
+        return [*checks, await _database(container)]
+    except (PermissionDeniedError, AutotaskError) as exc:
+        checks.append(Check("Autotask credentials", False, str(exc),
+                            "give the API user a security level with API access"))  # fmt: skip
+        return [*checks, await _database(container)]
+
+    for entity, rights in WRITES.items():
+        info = infos[entity]
+        missing = [r for r in rights if not info.get(f"can{r.capitalize()}")]
+        checks.append(
+            Check(f"Autotask {entity}", not missing,
+                  "can " + ", ".join(rights) if not missing else "cannot " + ", ".join(missing),
+                  "" if not missing else f"allow {', '.join(missing)} on {entity} in the API "
+                  "user's security level (and enable the Contracts module for contracts)")
+        )  # fmt: skip
+
+    try:
+        reading = await at.threshold.current(force=True)
+        pct = reading.ratio * 100
+        detail = f"{reading.used} of {reading.limit} calls this hour ({pct:.0f} %)"
+        if reading.ratio >= at.threshold.pause_ratio:
+            checks.append(Check("Autotask hourly budget", False, detail,
+                                "another integration is using the tenant's budget; bulk work "
+                                "pauses until it drains"))  # fmt: skip
+        else:
+            checks.append(Check("Autotask hourly budget", True, detail,
+                                warning=reading.ratio >= at.threshold.slow_ratio))  # fmt: skip
+    except AutotaskError as exc:
+        checks.append(Check("Autotask hourly budget", False, str(exc), "retry in a minute"))
+
+    return [*checks, await _database(container)]
+
+
+async def _database(container: Container) -> Check:
+    url = describe(container.settings.database_url)
+    try:
+        await ping(container.engine)
+        return Check("Database", True, url)
+    except Exception as exc:
+        return Check("Database", False, f"{url}: {type(exc).__name__}: {exc}".splitlines()[0],
+                     "start the database or fix DATABASE_URL")  # fmt: skip
+
+
+def render(checks: list[Check]) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = [f"{'':4}  {'check':{width}}  detail"]
+    for c in checks:
+        lines.append(f"{c.status:4}  {c.name:{width}}  {c.detail}")
+        if c.fix and (not c.ok or c.warning):
+            lines.append(f"{'':4}  {'':{width}}  -> {c.fix}")
+    return "\n".join(lines)

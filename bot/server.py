@@ -1,0 +1,39 @@
+"""The one aiohttp web server of the process: health routes now, chat platforms as they land."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.container import Container
+from services.store.engine import ping
+
+CONTAINER = web.AppKey("container", Container)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers and the Autotask zone is known (no Autotask call per probe)."""
+    container = request.app[CONTAINER]
+    problems: dict[str, str] = {}
+    try:
+        await ping(container.engine)
+    except Exception as exc:
+        problems["database"] = type(exc).__name__
+    try:
+        await container.autotask.zone()
+    except Exception as exc:
+        problems["autotask"] = type(exc).__name__
+    status = 503 if problems else 200
+    return web.json_response({"status": "ready" if not problems else "not ready", **problems}, status=status)
+
+
+def create_app(container: Container) -> web.Application:
+    app = web.Application()
+    app[CONTAINER] = container
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,89 @@
+"""Every setting of the bot, from the environment or ``.env``. Only ``bot/`` builds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, SecretStr, computed_field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    autotask_username: str | None = None
+    autotask_secret: SecretStr | None = None
+    autotask_integration_code: SecretStr | None = None
+    autotask_base_url: str | None = None
+    autotask_impersonate: bool = True
+    autotask_concurrency: int = 3
+    autotask_max_retries: int = 5
+
+    sandbox_state_file: Path | None = Path("sandbox-tenant.json")
+    sandbox_latency: float = 0.0
+
+    database_url: str = "sqlite+aiosqlite:///onboarding.db"
+    host: str = "0.0.0.0"  # noqa: S104 (a server that Slack must reach)
+    port: int = 3000
+    log_level: str = "INFO"
+
+    billing_admins: CommaList = []
+    onboarders: CommaList = []
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept the URLs hosting providers hand out and pick the async drivers we ship."""
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value.removeprefix(prefix)
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        return value
+
+    @field_validator("autotask_concurrency")
+    @classmethod
+    def _concurrency(cls, value: int) -> int:
+        if not 1 <= value <= 3:
+            raise ValueError("AUTOTASK_CONCURRENCY must be 1, 2 or 3 (Autotask allows 3 per entity)")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_credentials(self) -> Settings:
+        autotask = [self.autotask_username, self.autotask_secret, self.autotask_integration_code]
+        if any(autotask) and not all(autotask):
+            raise ValueError(
+                "set all of AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE, "
+                "or none of them to use the built-in sandbox"
+            )
+        slack = [self.slack_bot_token, self.slack_signing_secret]
+        if any(slack) and not all(slack):
+            raise ValueError("set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def autotask_mode(self) -> Literal["sandbox", "live"]:
+        return "live" if self.autotask_username else "sandbox"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def slack_mode(self) -> Literal["off", "socket", "http"]:
+        if not self.slack_bot_token:
+            return "off"
+        return "socket" if self.slack_app_token else "http"

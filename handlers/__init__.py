@@ -1,0 +1,1 @@
+"""Chat front-ends: Slack, Teams, terminal. They translate; the product lives in services/."""

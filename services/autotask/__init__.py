@@ -1,0 +1,1 @@
+"""Autotask PSA REST API: client, models, reference data, sandbox."""

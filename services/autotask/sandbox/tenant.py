@@ -1,0 +1,417 @@
+"""The sandbox tenant: records, and the business rules Autotask enforces on writes.
+
+Every refusal is an HTTP 500 with ``{"errors": [...]}``, as Autotask sends them, so the real
+client's error mapping is what turns them into exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from services.autotask.sandbox.errors import SandboxError
+from services.autotask.sandbox.matching import MAX_OR_TERMS, check_fields, count_or_terms, matches
+from services.autotask.sandbox.schema import ENTITIES, EntitySpec, FieldSpec
+
+Record = dict[str, Any]
+API_ONLY_LICENSE = 7
+RECURRING_SERVICE = 7
+
+
+@dataclass(frozen=True)
+class ApiUser:
+    username: str
+    secret: str
+    integration_code: str
+    resource_id: int
+
+
+def spec_for(entity: str) -> EntitySpec:
+    spec = ENTITIES.get(entity.lower())
+    if spec is None:
+        raise SandboxError(404, [f"The requested resource '{entity}' does not exist."])
+    return spec
+
+
+class Tenant:
+    """One Autotask database. Thread-safe, because the HTTP server may call it from threads."""
+
+    def __init__(
+        self,
+        records: dict[str, dict[int, Record]],
+        *,
+        api_users: Iterable[ApiUser],
+        zone_number: int = 14,
+        path: Path | None = None,
+    ) -> None:
+        self.records = {spec.name.lower(): {} for spec in ENTITIES.values()}
+        for entity, rows in records.items():
+            self.records[entity.lower()] = {int(k): dict(v) for k, v in rows.items()}
+        self.api_users = {u.username.lower(): u for u in api_users}
+        self.zone_number = zone_number
+        self.path = path
+        self._lock = threading.RLock()
+
+    # ----- persistence ------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        data = {
+            "zone_number": self.zone_number,
+            "api_users": [u.__dict__ for u in self.api_users.values()],
+            "records": {e: {str(k): v for k, v in rows.items()} for e, rows in self.records.items()},
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(self.path)
+
+    @classmethod
+    def load(cls, path: Path) -> Tenant:
+        data = json.loads(path.read_text())
+        return cls(
+            {e: {int(k): v for k, v in rows.items()} for e, rows in data["records"].items()},
+            api_users=[ApiUser(**u) for u in data["api_users"]],
+            zone_number=int(data["zone_number"]),
+            path=path,
+        )
+
+    # ----- reads ------------------------------------------------------------------------------
+
+    def table(self, entity: str) -> dict[int, Record]:
+        return self.records[spec_for(entity).name.lower()]
+
+    def get(self, entity: str, id_: int) -> Record | None:
+        with self._lock:
+            row = self.table(entity).get(id_)
+            return _public(spec_for(entity), row) if row else None
+
+    def query(self, entity: str, body: dict[str, Any]) -> list[Record]:
+        spec = spec_for(entity)
+        if not spec.can_query:
+            raise SandboxError(405, [f"{spec.name} cannot be queried."])
+        filters = _key(body, "filter")
+        if not isinstance(filters, list) or not filters:
+            raise SandboxError(500, ["A query must have at least one filter condition."])
+        if count_or_terms(filters) > MAX_OR_TERMS:
+            raise SandboxError(500, ["Queries are limited to 500 or fewer 'OR' conditions."])
+        check_fields(spec, filters)
+        include = _key(body, "IncludeFields") or []
+        for name in include:
+            if spec.field(str(name)) is None:
+                raise SandboxError(500, [f"Unable to find {name} in the {spec.name[:-1]} Entity."])
+        with self._lock:
+            rows = [r for _, r in sorted(self.table(entity).items()) if matches(r, filters)]
+        result = [_public(spec, r) for r in rows]
+        if include:
+            wanted = {str(n).lower() for n in include}
+            result = [{k: v for k, v in r.items() if k.lower() in wanted} for r in result]
+        return result
+
+    # ----- writes -----------------------------------------------------------------------------
+
+    def create(self, entity: str, body: Record, *, parent_id: int | None = None) -> int:
+        spec = spec_for(entity)
+        if not spec.can_create:
+            raise SandboxError(405, [f"{spec.name} cannot be created through the API."])
+        with self._lock:
+            record = self._clean(spec, body, creating=True)
+            if spec.parent:
+                fk = spec.parent[2]
+                if parent_id is None:
+                    raise SandboxError(
+                        404, [f"{spec.name} must be created at /{spec.parent[0]}/{{id}}/{spec.parent[1]}."]
+                    )
+                if record.get(fk) not in (None, parent_id):
+                    raise SandboxError(500, [f"{fk} does not match the parent id in the URL."])
+                record[fk] = parent_id
+            self._require(spec, record)
+            self._check_references(spec, record)
+            table = self.table(entity)
+            new_id = max(table, default=0) + 1
+            record["id"] = new_id
+            self._rules(spec, record, existing=None)
+            table[new_id] = record
+            self._after_write(spec, record)
+            self.save()
+            return new_id
+
+    def update(self, entity: str, body: Record, *, parent_id: int | None = None) -> int:
+        spec = spec_for(entity)
+        if not spec.can_update:
+            raise SandboxError(405, [f"{spec.name} cannot be updated."])
+        if spec.parent and parent_id is None:
+            raise SandboxError(
+                404, [f"{spec.name} must be updated at /{spec.parent[0]}/{{id}}/{spec.parent[1]}."]
+            )
+        raw_id = _key(body, "id")
+        if raw_id is None:
+            raise SandboxError(500, ["An update must include the id of the record."])
+        with self._lock:
+            existing = self.table(entity).get(int(raw_id))
+            if existing is None:
+                raise SandboxError(500, [f"No matching records found for {spec.name} id {raw_id}."])
+            changes = self._clean(spec, {k: v for k, v in body.items() if k.lower() != "id"}, creating=False)
+            merged = {**existing, **changes}
+            self._require(spec, merged)
+            self._check_references(spec, changes)
+            self._rules(spec, merged, existing=existing)
+            changes.pop("password", None)  # validated above, never stored
+            existing.update(changes)
+            self._after_write(spec, existing)
+            self.save()
+            return int(raw_id)
+
+    def delete(self, entity: str, id_: int) -> int:
+        spec = spec_for(entity)
+        if not spec.can_delete:
+            raise SandboxError(405, [f"{spec.name} cannot be deleted."])
+        with self._lock:
+            table = self.table(entity)
+            row = table.get(id_)
+            if row is None:
+                raise SandboxError(500, [f"No matching records found for {spec.name} id {id_}."])
+            if spec.name == "Contacts" and row.get("primaryContact"):
+                raise SandboxError(500, ["A primary contact cannot be deleted."])
+            del table[id_]
+            self.save()
+            return id_
+
+    def adjust_service_units(self, contract_id: int, body: Record) -> int:
+        """ContractServiceAdjustments: creates the contract service if needed, moves its units."""
+        with self._lock:
+            contract = self.table("Contracts").get(contract_id)
+            if contract is None:
+                raise SandboxError(500, [f"No matching records found for Contracts id {contract_id}."])
+            if contract.get("contractType") != RECURRING_SERVICE:
+                raise SandboxError(
+                    500, ["Services can only be added to contracts of type Recurring Service."]
+                )
+            spec = spec_for("ContractServiceAdjustments")
+            clean = self._clean(spec, body, creating=True)
+            clean["contractID"] = contract_id
+            self._require(spec, clean)
+            services = self.table("ContractServices")
+            cs_id = clean.get("contractServiceID")
+            if cs_id is None:
+                service_id = clean.get("serviceID")
+                if service_id not in self.table("Services"):
+                    raise SandboxError(500, ["An adjustment needs a valid serviceID or contractServiceID."])
+                cs_id = next(
+                    (i for i, r in services.items() if r["contractID"] == contract_id and r["serviceID"] == service_id),
+                    None,
+                )
+                if cs_id is None:
+                    cs_id = self.create(
+                        "ContractServices", {"serviceID": service_id}, parent_id=contract_id
+                    )
+            cs = services.get(int(cs_id))
+            if cs is None or cs["contractID"] != contract_id:
+                raise SandboxError(500, [f"ContractService {cs_id} is not on contract {contract_id}."])
+            units = self.table("ContractServiceUnits")
+            current = next((r for r in units.values() if r["contractServiceID"] == cs["id"]), None)
+            change = int(clean.get("unitChange") or 0)
+            if current is None:
+                current = {
+                    "id": max(units, default=0) + 1, "contractID": contract_id,
+                    "contractServiceID": cs["id"], "serviceID": cs["serviceID"], "units": 0,
+                    "startDate": clean["effectiveDate"], "endDate": contract.get("endDate"),
+                }  # fmt: skip
+                units[current["id"]] = current
+            if current["units"] + change < 0:
+                raise SandboxError(500, ["The unit change would leave fewer than zero units."])
+            current["units"] += change
+            self.save()
+            return int(cs["id"])
+
+    # ----- rules ------------------------------------------------------------------------------
+
+    def _clean(self, spec: EntitySpec, body: Record, *, creating: bool) -> Record:
+        out: Record = {}
+        for key, value in body.items():
+            f = spec.field(key)
+            if f is None:
+                raise SandboxError(500, [f"Unable to find {key} in the {spec.name[:-1]} Entity."])
+            if f.name == "id":
+                continue
+            if f.read_only:
+                raise SandboxError(500, [f"{f.name} is read-only and cannot be set."])
+            out[f.name] = _coerce(spec, f, value)
+        if not creating and spec.name == "ClientPortalUsers" and "contactID" in out:
+            raise SandboxError(500, ["contactID cannot be changed after a Client Portal user is created."])
+        return out
+
+    def _require(self, spec: EntitySpec, record: Record) -> None:
+        missing = [
+            f.name
+            for f in spec.fields
+            if f.required and not f.read_only and record.get(f.name) in (None, "")
+            and not (spec.parent and f.name == spec.parent[2])
+        ]  # fmt: skip
+        if missing:
+            raise SandboxError(500, [f"Missing required field: {name}." for name in missing])
+
+    def _check_references(self, spec: EntitySpec, record: Record) -> None:
+        for name, value in record.items():
+            f = spec.field(name)
+            if f is None or value is None:
+                continue
+            if f.reference and int(value) not in self.table(f.reference):
+                raise SandboxError(
+                    500, [f"The value {value} of {f.name} does not refer to an existing {f.reference} record."]
+                )
+            if f.picklist and int(value) not in {p.value for p in f.picklist if p.is_active}:
+                raise SandboxError(500, [f"The value {value} is not a valid value for picklist field {f.name}."])
+
+    def _rules(self, spec: EntitySpec, record: Record, *, existing: Record | None) -> None:
+        name = spec.name
+        if name == "Companies":
+            owner = self.table("Resources").get(int(record["ownerResourceID"]))
+            if owner and owner.get("licenseType") == API_ONLY_LICENSE:
+                raise SandboxError(500, ["An API-only resource cannot be the owner of a Company."])
+            self._check_parent_chain(record)
+        elif name == "CompanyTeams":
+            resource = self.table("Resources")[int(record["resourceID"])]
+            if resource.get("licenseType") == API_ONLY_LICENSE:
+                raise SandboxError(500, ["An API-only resource cannot be a member of a Company team."])
+            if any(
+                r["companyID"] == record["companyID"] and r["resourceID"] == record["resourceID"]
+                for r in self.table("CompanyTeams").values()
+            ):
+                raise SandboxError(500, ["This resource is already a member of the Company team."])
+        elif name == "ClientPortalUsers":
+            self._check_portal_user(record, existing)
+        elif name == "Contracts":
+            if _date(record["endDate"]) <= _date(record["startDate"]):
+                raise SandboxError(500, ["The contract end date must be after its start date."])
+        elif name == "ContractServices":
+            if existing is None:
+                contract = self.table("Contracts")[int(record["contractID"])]
+                if contract.get("contractType") != RECURRING_SERVICE:
+                    raise SandboxError(
+                        500, ["Services can only be added to contracts of type Recurring Service."]
+                    )
+                if any(
+                    r["contractID"] == record["contractID"] and r["serviceID"] == record["serviceID"]
+                    for r in self.table("ContractServices").values()
+                ):
+                    raise SandboxError(500, ["This service is already on the contract."])
+            else:
+                locked = {k for k in ("serviceID", "unitCost", "contractID") if record.get(k) != existing.get(k)}
+                if locked:
+                    raise SandboxError(500, [f"{', '.join(sorted(locked))} cannot be changed after creation."])
+        elif name == "ConfigurationItems":
+            cs_id = record.get("contractServiceID")
+            if cs_id is not None:
+                cs = self.table("ContractServices")[int(cs_id)]
+                contract = self.table("Contracts")[int(cs["contractID"])]
+                if contract["companyID"] != record["companyID"]:
+                    raise SandboxError(500, ["The contract service belongs to another company's contract."])
+        elif name == "CompanyToDos":
+            if _date(record["endDateTime"]) < _date(record["startDateTime"]):
+                raise SandboxError(500, ["The to-do end must not be before its start."])
+
+    def _check_parent_chain(self, record: Record) -> None:
+        parent_id = record.get("parentCompanyID")
+        seen: set[int] = set()
+        while parent_id is not None:
+            if parent_id == record.get("id") or parent_id in seen:
+                raise SandboxError(500, ["A company cannot be its own parent or the parent of its ancestor."])
+            seen.add(parent_id)
+            parent = self.table("Companies").get(int(parent_id))
+            parent_id = parent.get("parentCompanyID") if parent else None
+
+    def _check_portal_user(self, record: Record, existing: Record | None) -> None:
+        users = self.table("ClientPortalUsers").values()
+        if any(
+            u["userName"].casefold() == str(record["userName"]).casefold() and u["id"] != record["id"]
+            for u in users
+        ):
+            raise SandboxError(500, [f"The Client Portal user name {record['userName']} is already in use."])
+        if existing is None and any(u["contactID"] == record["contactID"] for u in users):
+            raise SandboxError(500, ["This contact already has a Client Portal user."])
+        password = record.pop("password", None)
+        if password is not None:
+            text = str(password)
+            if not 5 <= len(text) <= 50 or "'" in text or any(c.isspace() or not c.isprintable() for c in text):
+                raise SandboxError(
+                    500,
+                    ["The password must be 5 to 50 printable characters with no spaces or single quotes."],
+                )
+        elif existing is None:
+            raise SandboxError(500, ["Missing required field: password."])
+        level = record["securityLevel"]
+        if level in (4, 5):
+            contact = self.table("Contacts")[int(record["contactID"])]
+            company = self.table("Companies")[int(contact["companyID"])]
+            if not company.get("isTaskFireActive"):
+                raise SandboxError(500, ["Taskfire security levels need Taskfire enabled on the Company."])
+
+    def _after_write(self, spec: EntitySpec, record: Record) -> None:
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if spec.name == "Companies":
+            record["lastTrackedModifiedDateTime"] = now
+            record.setdefault("createDate", now)
+        elif spec.name == "Contacts" and record.get("primaryContact"):
+            # One primary contact per company: marking another clears the old one, as the UI does.
+            for other in self.table("Contacts").values():
+                if other["companyID"] == record["companyID"] and other["id"] != record["id"]:
+                    other["primaryContact"] = False
+
+
+def _key(body: Record, name: str) -> Any:
+    return next((v for k, v in body.items() if k.lower() == name.lower()), None)
+
+
+def _public(spec: EntitySpec, row: Record) -> Record:
+    # Write-only fields (passwords) never come back, as in Autotask.
+    return {k: v for k, v in row.items() if k != "password"}
+
+
+def _date(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _coerce(spec: EntitySpec, f: FieldSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    bad = SandboxError(
+        500, [f"Conversion failed when converting the value {value!r} of {f.name} to {f.data_type}."]
+    )
+    if f.data_type in ("integer", "long", "short"):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise bad
+        try:
+            return int(value)
+        except ValueError:
+            raise bad from None
+    if f.data_type in ("decimal", "double"):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise bad
+        try:
+            return float(value)
+        except ValueError:
+            raise bad from None
+    if f.data_type == "boolean":
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if f.data_type == "datetime":
+        try:
+            parsed = _date(value)
+        except ValueError:
+            raise bad from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = str(value)
+    if f.length and len(text) > f.length:
+        raise SandboxError(
+            500, [f"The value of {f.name} is longer than the maximum of {f.length} characters."]
+        )
+    return text

@@ -1,0 +1,1 @@
+"""Persistence: engine now; drafts, runs and reminders with the engine issue."""
