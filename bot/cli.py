@@ -25,7 +25,9 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        lines = [f"  {'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()]
+        lines = [
+            f"  {'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        ]
         raise click.ClickException("the configuration is invalid:\n" + "\n".join(lines)) from None
 
 
@@ -58,7 +60,9 @@ def main() -> None:
 def run() -> None:
     """Start the bot (sandbox and SQLite when no credentials are set)."""
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for line in startup_lines(settings):
         click.echo(line)
     asyncio.run(_serve(settings))
@@ -70,7 +74,9 @@ async def _serve(settings: Settings) -> None:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
-        click.echo(f"HTTP: listening on http://{settings.host}:{settings.port} (GET /healthz, /readyz)")
+        click.echo(
+            f"HTTP: listening on http://{settings.host}:{settings.port} (GET /healthz, /readyz)"
+        )
         try:
             await asyncio.Event().wait()
         finally:

@@ -7,20 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
-from services.autotask.sandbox import (
-    SANDBOX_INTEGRATION_CODE,
-    SANDBOX_SECRET,
-    SANDBOX_USERNAME,
-    SandboxTransport,
-    open_tenant,
-)
+from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_credentials
 from services.autotask.zones import Credentials
 from services.store.engine import make_engine
 
@@ -34,10 +27,6 @@ class Container:
     reference: ReferenceData
     engine: AsyncEngine
     sandbox: SandboxTransport | None
-
-
-def sandbox_credentials() -> Credentials:
-    return Credentials(SANDBOX_USERNAME, SecretStr(SANDBOX_SECRET), SecretStr(SANDBOX_INTEGRATION_CODE))
 
 
 def autotask_credentials(settings: Settings) -> Credentials:
@@ -63,7 +52,9 @@ async def build(
         sandbox = SandboxTransport(
             open_tenant(settings.sandbox_state_file), latency=settings.sandbox_latency
         )
-    transport: httpx.AsyncBaseTransport | None = sandbox if settings.autotask_mode == "sandbox" else None
+    transport: httpx.AsyncBaseTransport | None = (
+        sandbox if settings.autotask_mode == "sandbox" else None
+    )
     http = httpx.AsyncClient(transport=transport, timeout=AUTOTASK_TIMEOUT, follow_redirects=False)
     engine = make_engine(settings.database_url)
     autotask = AutotaskClient(

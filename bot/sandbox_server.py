@@ -27,7 +27,9 @@ async def _forward(request: web.Request) -> web.Response:
         # tests, so answer as a gateway that gave up.
         return web.json_response({"errors": ["Gateway timeout"]}, status=504)
     await response.aread()
-    headers = {k: v for k, v in response.headers.items() if k.lower() in ("retry-after", "content-type")}
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower() in ("retry-after", "content-type")
+    }
     return web.Response(status=response.status_code, body=response.content, headers=headers)
 
 

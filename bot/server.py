@@ -28,7 +28,9 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:
         problems["autotask"] = type(exc).__name__
     status = 503 if problems else 200
-    return web.json_response({"status": "ready" if not problems else "not ready", **problems}, status=status)
+    return web.json_response(
+        {"status": "ready" if not problems else "not ready", **problems}, status=status
+    )
 
 
 def create_app(container: Container) -> web.Application:

@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     @classmethod
     def _concurrency(cls, value: int) -> int:
         if not 1 <= value <= 3:
-            raise ValueError("AUTOTASK_CONCURRENCY must be 1, 2 or 3 (Autotask allows 3 per entity)")
+            raise ValueError(
+                "AUTOTASK_CONCURRENCY must be 1, 2 or 3 (Autotask allows 3 per entity)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -73,7 +73,9 @@ class AutotaskClient:
     ) -> None:
         self.credentials = credentials
         self._http = http_client
-        self._explicit_base = base_url if base_url is None or base_url.endswith("/") else base_url + "/"
+        self._explicit_base = (
+            base_url if base_url is None or base_url.endswith("/") else base_url + "/"
+        )
         self._zone_url = zone_discovery_url
         self._zones = zone_cache if zone_cache is not None else {}
         self.limiter = limiter or EntityLimiter()
@@ -90,7 +92,9 @@ class AutotaskClient:
     async def zone(self, *, refresh: bool = False) -> Zone:
         """The API user's zone, from zoneInformation, cached per user name."""
         if self._explicit_base:
-            return Zone(name="configured", url=self._explicit_base.removesuffix("V1.0/"), web_url="")
+            return Zone(
+                name="configured", url=self._explicit_base.removesuffix("V1.0/"), web_url=""
+            )
         cached = self._zones.get(self.credentials.username)
         if cached and not refresh:
             return cached
@@ -116,7 +120,9 @@ class AutotaskClient:
                 "send credentials there",
                 operation="zone",
             )
-        zone = Zone(name=str(body.get("zoneName", "")), url=url, web_url=str(body.get("webUrl", "")))
+        zone = Zone(
+            name=str(body.get("zoneName", "")), url=url, web_url=str(body.get("webUrl", ""))
+        )
         self._zones[self.credentials.username] = zone
         logger.info("Autotask zone for %s is %s (%s)", self.credentials.username, zone.name, url)
         return zone
@@ -157,7 +163,9 @@ class AutotaskClient:
             body = Query(page_filters, fields, size).to_json()
             if bulk and last_id is not None:
                 await self.threshold.pace()
-            page = await self._request("POST", entity, f"{entity}/query", json=body, operation="query")
+            page = await self._request(
+                "POST", entity, f"{entity}/query", json=body, operation="query"
+            )
             items = [i for i in page.get("items") or [] if isinstance(i, dict)]
             for item in sorted(items, key=lambda i: int(i["id"])):
                 yield item
@@ -183,7 +191,11 @@ class AutotaskClient:
 
     async def count(self, entity: str, filters: Sequence[Filter] = ()) -> int:
         body = await self._request(
-            "POST", entity, f"{entity}/query/count", json=Query(filters).to_json(), operation="count"
+            "POST",
+            entity,
+            f"{entity}/query/count",
+            json=Query(filters).to_json(),
+            operation="count",
         )
         return int(body.get("queryCount", 0))
 
@@ -291,7 +303,11 @@ class AutotaskClient:
         changes = record.to_api()
         changes.pop("id", None)
         return await self.update(
-            record.entity_name(), record.id, changes, parent=record.parent_ref(), impersonate=impersonate
+            record.entity_name(),
+            record.id,
+            changes,
+            parent=record.parent_ref(),
+            impersonate=impersonate,
         )
 
     # ----- the request pipeline ---------------------------------------------------------------
@@ -325,7 +341,9 @@ class AutotaskClient:
                 if rediscovered or self._explicit_base:
                     raise
                 rediscovered = True
-                logger.warning("Autotask refused credentials on %s; re-discovering the zone", zone.name)
+                logger.warning(
+                    "Autotask refused credentials on %s; re-discovering the zone", zone.name
+                )
                 await self.zone(refresh=True)
                 continue
             except RateLimitedError as exc:

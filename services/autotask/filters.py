@@ -11,7 +11,8 @@ Autotask reports only as an opaque 500, so the operators are methods here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Literal
 
 Scalar = str | int | float | bool | None
@@ -146,6 +147,8 @@ class Query:
         return body
 
 
-def chunked_in(name: str, values: Sequence[Scalar], size: int = MAX_OR_CONDITIONS) -> list[Condition]:
+def chunked_in(
+    name: str, values: Sequence[Scalar], size: int = MAX_OR_CONDITIONS
+) -> list[Condition]:
     """Split a long ``in`` list: Autotask counts each value as an OR term, at most 500 a query."""
     return [field(name).in_(values[i : i + size]) for i in range(0, len(values), size)]

@@ -124,8 +124,7 @@ class ThresholdMonitor:
     async def current(self, *, force: bool = False) -> ThresholdReading:
         async with self._lock:
             stale = (
-                self.reading is None
-                or self._clock() - self.reading.read_at >= self.refresh_seconds
+                self.reading is None or self._clock() - self.reading.read_at >= self.refresh_seconds
             )
             if force or stale:
                 self.reading = await self._read()

@@ -65,7 +65,9 @@ class Picklist:
             if value.label.casefold() == wanted:
                 return value.id
         known = ", ".join(v.label for v in self.active)
-        raise KeyError(f"{self.entity}.{self.field} has no value {label!r}; this tenant has: {known}")
+        raise KeyError(
+            f"{self.entity}.{self.field} has no value {label!r}; this tenant has: {known}"
+        )
 
     def label_for(self, id_: int | None) -> str | None:
         return next((v.label for v in self.values if v.id == id_), None)
@@ -140,7 +142,11 @@ class ReferenceData:
     """Cached lookups for one tenant (one ``AutotaskClient``)."""
 
     def __init__(
-        self, client: AutotaskClient, *, ttl: float = 900.0, clock: Callable[[], float] = time.monotonic
+        self,
+        client: AutotaskClient,
+        *,
+        ttl: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self._cache = _Cache(ttl, clock)
@@ -151,7 +157,9 @@ class ReferenceData:
             for raw in await self.client.fields(entity):
                 picklist = None
                 if raw.get("isPickList"):
-                    picklist = Picklist(entity, str(raw["name"]), _values(raw.get("picklistValues")))
+                    picklist = Picklist(
+                        entity, str(raw["name"]), _values(raw.get("picklistValues"))
+                    )
                 rules[str(raw["name"]).lower()] = FieldRule(
                     name=str(raw["name"]),
                     data_type=str(raw.get("dataType", "")),
@@ -192,7 +200,9 @@ class ReferenceData:
 
         async def load() -> list[Resource]:
             api_only = {
-                v.id for v in (await self.picklist("license_type")).values if "api" in v.label.lower()
+                v.id
+                for v in (await self.picklist("license_type")).values
+                if "api" in v.label.lower()
             }
             resources = await self.client.query_models(Resource, [f("isActive").eq(True)])
             return [r for r in resources if r.license_type not in api_only]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from services.autotask.sandbox.seed import (
     SANDBOX_INTEGRATION_CODE,
     SANDBOX_SECRET,
@@ -12,6 +14,7 @@ from services.autotask.sandbox.seed import (
 )
 from services.autotask.sandbox.tenant import Tenant
 from services.autotask.sandbox.transport import Fault, FaultyTransport, SandboxTransport
+from services.autotask.zones import Credentials
 
 __all__ = [
     "SANDBOX_INTEGRATION_CODE",
@@ -23,6 +26,7 @@ __all__ = [
     "Tenant",
     "build_tenant",
     "open_tenant",
+    "sandbox_credentials",
 ]
 
 
@@ -36,3 +40,10 @@ def open_tenant(path: Path | None) -> Tenant:
     tenant.path = path
     tenant.save()
     return tenant
+
+
+def sandbox_credentials() -> Credentials:
+    """The built-in sandbox's API user: public values, useless against a real tenant."""
+    return Credentials(
+        SANDBOX_USERNAME, SecretStr(SANDBOX_SECRET), SecretStr(SANDBOX_INTEGRATION_CODE)
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class SandboxError(Exception):
-    def __init__(self, status: int, errors: list[str], headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, errors: list[str], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__("; ".join(errors))
         self.status = status
         self.errors = errors

@@ -49,7 +49,7 @@ def _match_one(record: dict[str, Any], item: dict[str, Any]) -> bool:
         return matches(record, item.get("items") or [], op)
     name = str(item.get("field", "")).lower()
     actual = next((v for k, v in record.items() if k.lower() == name), None)
-    return _OPS[op](actual, item.get("value"))
+    return bool(_OPS[op](actual, item.get("value")))
 
 
 def _norm(value: Any) -> Any:

@@ -138,16 +138,45 @@ def build_tenant(*, seed: int = 7) -> Tenant:
     for name in leads:
         company(name, 2)
     for name in customers:
-        company(name, 1, invoiceTemplateID=1, taxRegionID=1, taxID=f"74-{rng.randint(1000000, 9999999)}",
-                billToAddressToUse=1, billToAttention="Accounts Payable", isTaxExempt=False)
-    harbor = company("Harbor Group", 1, invoiceTemplateID=2, taxRegionID=1, taxID="74-5550101",
-                     billToAddressToUse=1, billToAttention="Harbor AP Department")
+        company(
+            name,
+            1,
+            invoiceTemplateID=1,
+            taxRegionID=1,
+            taxID=f"74-{rng.randint(1000000, 9999999)}",
+            billToAddressToUse=1,
+            billToAttention="Accounts Payable",
+            isTaxExempt=False,
+        )
+    harbor = company(
+        "Harbor Group",
+        1,
+        invoiceTemplateID=2,
+        taxRegionID=1,
+        taxID="74-5550101",
+        billToAddressToUse=1,
+        billToAttention="Harbor AP Department",
+    )
     for site in ["Harbor Group - Galveston", "Harbor Group - Corpus Christi",
                  "Harbor Group - Port Aransas"]:  # fmt: skip
-        company(site, 1, parentCompanyID=harbor, invoiceNonContractItemsToParentCompany=True,
-                billToAddressToUse=2, invoiceTemplateID=2, taxRegionID=1)
-    metro = company("Metro Health Partners", 1, invoiceTemplateID=2, taxRegionID=3,
-                    taxID="13-5550199", billToAddressToUse=1, billToAttention="Finance Office")
+        company(
+            site,
+            1,
+            parentCompanyID=harbor,
+            invoiceNonContractItemsToParentCompany=True,
+            billToAddressToUse=2,
+            invoiceTemplateID=2,
+            taxRegionID=1,
+        )
+    metro = company(
+        "Metro Health Partners",
+        1,
+        invoiceTemplateID=2,
+        taxRegionID=3,
+        taxID="13-5550199",
+        billToAddressToUse=1,
+        billToAttention="Finance Office",
+    )
     for name in ["Dell Technologies (vendor)", "Ingram Micro (vendor)", "Pax8 (vendor)"]:
         company(name, 7)
     company("Tumbleweed Cafe", 4, isActive=False)
@@ -207,7 +236,10 @@ def build_tenant(*, seed: int = 7) -> Tenant:
     for cid, row in sorted(r["companies"].items()):
         if row["companyType"] == 1 and cid != 0:
             for res in rng.sample(techs, 2):
-                add("CompanyTeams", {"companyID": cid, "resourceID": res, "isAssociatedAsComanaged": False})
+                add(
+                    "CompanyTeams",
+                    {"companyID": cid, "resourceID": res, "isAssociatedAsComanaged": False},
+                )
 
     return Tenant(
         r,

@@ -49,7 +49,7 @@ class Tenant:
         zone_number: int = 14,
         path: Path | None = None,
     ) -> None:
-        self.records = {spec.name.lower(): {} for spec in ENTITIES.values()}
+        self.records: dict[str, dict[int, Record]] = {s.name.lower(): {} for s in ENTITIES.values()}
         for entity, rows in records.items():
             self.records[entity.lower()] = {int(k): dict(v) for k, v in rows.items()}
         self.api_users = {u.username.lower(): u for u in api_users}
@@ -65,7 +65,9 @@ class Tenant:
         data = {
             "zone_number": self.zone_number,
             "api_users": [u.__dict__ for u in self.api_users.values()],
-            "records": {e: {str(k): v for k, v in rows.items()} for e, rows in self.records.items()},
+            "records": {
+                e: {str(k): v for k, v in rows.items()} for e, rows in self.records.items()
+            },
         }
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
@@ -125,7 +127,10 @@ class Tenant:
                 fk = spec.parent[2]
                 if parent_id is None:
                     raise SandboxError(
-                        404, [f"{spec.name} must be created at /{spec.parent[0]}/{{id}}/{spec.parent[1]}."]
+                        404,
+                        [
+                            f"{spec.name} must be created at /{spec.parent[0]}/{{id}}/{spec.parent[1]}."
+                        ],
                     )
                 if record.get(fk) not in (None, parent_id):
                     raise SandboxError(500, [f"{fk} does not match the parent id in the URL."])
@@ -156,7 +161,9 @@ class Tenant:
             existing = self.table(entity).get(int(raw_id))
             if existing is None:
                 raise SandboxError(500, [f"No matching records found for {spec.name} id {raw_id}."])
-            changes = self._clean(spec, {k: v for k, v in body.items() if k.lower() != "id"}, creating=False)
+            changes = self._clean(
+                spec, {k: v for k, v in body.items() if k.lower() != "id"}, creating=False
+            )
             merged = {**existing, **changes}
             self._require(spec, merged)
             self._check_references(spec, changes)
@@ -187,7 +194,9 @@ class Tenant:
         with self._lock:
             contract = self.table("Contracts").get(contract_id)
             if contract is None:
-                raise SandboxError(500, [f"No matching records found for Contracts id {contract_id}."])
+                raise SandboxError(
+                    500, [f"No matching records found for Contracts id {contract_id}."]
+                )
             if contract.get("contractType") != RECURRING_SERVICE:
                 raise SandboxError(
                     500, ["Services can only be added to contracts of type Recurring Service."]
@@ -201,9 +210,15 @@ class Tenant:
             if cs_id is None:
                 service_id = clean.get("serviceID")
                 if service_id not in self.table("Services"):
-                    raise SandboxError(500, ["An adjustment needs a valid serviceID or contractServiceID."])
+                    raise SandboxError(
+                        500, ["An adjustment needs a valid serviceID or contractServiceID."]
+                    )
                 cs_id = next(
-                    (i for i, r in services.items() if r["contractID"] == contract_id and r["serviceID"] == service_id),
+                    (
+                        i
+                        for i, r in services.items()
+                        if r["contractID"] == contract_id and r["serviceID"] == service_id
+                    ),
                     None,
                 )
                 if cs_id is None:
@@ -212,7 +227,9 @@ class Tenant:
                     )
             cs = services.get(int(cs_id))
             if cs is None or cs["contractID"] != contract_id:
-                raise SandboxError(500, [f"ContractService {cs_id} is not on contract {contract_id}."])
+                raise SandboxError(
+                    500, [f"ContractService {cs_id} is not on contract {contract_id}."]
+                )
             units = self.table("ContractServiceUnits")
             current = next((r for r in units.values() if r["contractServiceID"] == cs["id"]), None)
             change = int(clean.get("unitChange") or 0)
@@ -243,7 +260,9 @@ class Tenant:
                 raise SandboxError(500, [f"{f.name} is read-only and cannot be set."])
             out[f.name] = _coerce(spec, f, value)
         if not creating and spec.name == "ClientPortalUsers" and "contactID" in out:
-            raise SandboxError(500, ["contactID cannot be changed after a Client Portal user is created."])
+            raise SandboxError(
+                500, ["contactID cannot be changed after a Client Portal user is created."]
+            )
         return out
 
     def _require(self, spec: EntitySpec, record: Record) -> None:
@@ -263,10 +282,15 @@ class Tenant:
                 continue
             if f.reference and int(value) not in self.table(f.reference):
                 raise SandboxError(
-                    500, [f"The value {value} of {f.name} does not refer to an existing {f.reference} record."]
+                    500,
+                    [
+                        f"The value {value} of {f.name} does not refer to an existing {f.reference} record."
+                    ],
                 )
             if f.picklist and int(value) not in {p.value for p in f.picklist if p.is_active}:
-                raise SandboxError(500, [f"The value {value} is not a valid value for picklist field {f.name}."])
+                raise SandboxError(
+                    500, [f"The value {value} is not a valid value for picklist field {f.name}."]
+                )
 
     def _rules(self, spec: EntitySpec, record: Record, *, existing: Record | None) -> None:
         name = spec.name
@@ -278,7 +302,9 @@ class Tenant:
         elif name == "CompanyTeams":
             resource = self.table("Resources")[int(record["resourceID"])]
             if resource.get("licenseType") == API_ONLY_LICENSE:
-                raise SandboxError(500, ["An API-only resource cannot be a member of a Company team."])
+                raise SandboxError(
+                    500, ["An API-only resource cannot be a member of a Company team."]
+                )
             if any(
                 r["companyID"] == record["companyID"] and r["resourceID"] == record["resourceID"]
                 for r in self.table("CompanyTeams").values()
@@ -297,31 +323,43 @@ class Tenant:
                         500, ["Services can only be added to contracts of type Recurring Service."]
                     )
                 if any(
-                    r["contractID"] == record["contractID"] and r["serviceID"] == record["serviceID"]
+                    r["contractID"] == record["contractID"]
+                    and r["serviceID"] == record["serviceID"]
                     for r in self.table("ContractServices").values()
                 ):
                     raise SandboxError(500, ["This service is already on the contract."])
             else:
-                locked = {k for k in ("serviceID", "unitCost", "contractID") if record.get(k) != existing.get(k)}
+                locked = {
+                    k
+                    for k in ("serviceID", "unitCost", "contractID")
+                    if record.get(k) != existing.get(k)
+                }
                 if locked:
-                    raise SandboxError(500, [f"{', '.join(sorted(locked))} cannot be changed after creation."])
+                    raise SandboxError(
+                        500, [f"{', '.join(sorted(locked))} cannot be changed after creation."]
+                    )
         elif name == "ConfigurationItems":
             cs_id = record.get("contractServiceID")
             if cs_id is not None:
                 cs = self.table("ContractServices")[int(cs_id)]
                 contract = self.table("Contracts")[int(cs["contractID"])]
                 if contract["companyID"] != record["companyID"]:
-                    raise SandboxError(500, ["The contract service belongs to another company's contract."])
-        elif name == "CompanyToDos":
-            if _date(record["endDateTime"]) < _date(record["startDateTime"]):
-                raise SandboxError(500, ["The to-do end must not be before its start."])
+                    raise SandboxError(
+                        500, ["The contract service belongs to another company's contract."]
+                    )
+        elif name == "CompanyToDos" and _date(record["endDateTime"]) < _date(
+            record["startDateTime"]
+        ):
+            raise SandboxError(500, ["The to-do end must not be before its start."])
 
     def _check_parent_chain(self, record: Record) -> None:
         parent_id = record.get("parentCompanyID")
         seen: set[int] = set()
         while parent_id is not None:
             if parent_id == record.get("id") or parent_id in seen:
-                raise SandboxError(500, ["A company cannot be its own parent or the parent of its ancestor."])
+                raise SandboxError(
+                    500, ["A company cannot be its own parent or the parent of its ancestor."]
+                )
             seen.add(parent_id)
             parent = self.table("Companies").get(int(parent_id))
             parent_id = parent.get("parentCompanyID") if parent else None
@@ -329,19 +367,28 @@ class Tenant:
     def _check_portal_user(self, record: Record, existing: Record | None) -> None:
         users = self.table("ClientPortalUsers").values()
         if any(
-            u["userName"].casefold() == str(record["userName"]).casefold() and u["id"] != record["id"]
+            u["userName"].casefold() == str(record["userName"]).casefold()
+            and u["id"] != record["id"]
             for u in users
         ):
-            raise SandboxError(500, [f"The Client Portal user name {record['userName']} is already in use."])
+            raise SandboxError(
+                500, [f"The Client Portal user name {record['userName']} is already in use."]
+            )
         if existing is None and any(u["contactID"] == record["contactID"] for u in users):
             raise SandboxError(500, ["This contact already has a Client Portal user."])
         password = record.pop("password", None)
         if password is not None:
             text = str(password)
-            if not 5 <= len(text) <= 50 or "'" in text or any(c.isspace() or not c.isprintable() for c in text):
+            if (
+                not 5 <= len(text) <= 50
+                or "'" in text
+                or any(c.isspace() or not c.isprintable() for c in text)
+            ):
                 raise SandboxError(
                     500,
-                    ["The password must be 5 to 50 printable characters with no spaces or single quotes."],
+                    [
+                        "The password must be 5 to 50 printable characters with no spaces or single quotes."
+                    ],
                 )
         elif existing is None:
             raise SandboxError(500, ["Missing required field: password."])
@@ -350,7 +397,9 @@ class Tenant:
             contact = self.table("Contacts")[int(record["contactID"])]
             company = self.table("Companies")[int(contact["companyID"])]
             if not company.get("isTaskFireActive"):
-                raise SandboxError(500, ["Taskfire security levels need Taskfire enabled on the Company."])
+                raise SandboxError(
+                    500, ["Taskfire security levels need Taskfire enabled on the Company."]
+                )
 
     def _after_write(self, spec: EntitySpec, record: Record) -> None:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -381,7 +430,8 @@ def _coerce(spec: EntitySpec, f: FieldSpec, value: Any) -> Any:
     if value is None:
         return None
     bad = SandboxError(
-        500, [f"Conversion failed when converting the value {value!r} of {f.name} to {f.data_type}."]
+        500,
+        [f"Conversion failed when converting the value {value!r} of {f.name} to {f.data_type}."],
     )
     if f.data_type in ("integer", "long", "short"):
         if isinstance(value, bool) or not isinstance(value, int | str):

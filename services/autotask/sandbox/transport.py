@@ -55,7 +55,9 @@ class Fault:
     """
 
     status: int = 500
-    errors: list[str] = field(default_factory=lambda: ["An unexpected error has occurred. Error ID: 4711"])
+    errors: list[str] = field(
+        default_factory=lambda: ["An unexpected error has occurred. Error ID: 4711"]
+    )
     entity: str | None = None
     method: str | None = None
     timeout: bool = False
@@ -173,13 +175,21 @@ class SandboxTransport(httpx.AsyncBaseTransport):
     def _zone_information(self, request: httpx.Request) -> httpx.Response:
         user = (request.url.params.get("user") or "").lower()
         if user not in self.tenant.api_users:
-            return _reply(500, {"errors": [f"Zone information could not be found for user {user}."]})
+            return _reply(
+                500, {"errors": [f"Zone information could not be found for user {user}."]}
+            )
         if self.enforce_zone_host:
             n = self.tenant.zone_number
-            url, web = f"https://webservices{n}.autotask.net/ATServicesRest/", f"https://ww{n}.autotask.net/"
+            url, web = (
+                f"https://webservices{n}.autotask.net/ATServicesRest/",
+                f"https://ww{n}.autotask.net/",
+            )
         else:
             url = web = f"{request.url.scheme}://{request.url.netloc.decode()}/ATServicesRest/"
-        return _reply(200, {"zoneName": f"AE{self.tenant.zone_number:02d}", "url": url, "webUrl": web, "ci": 3})
+        return _reply(
+            200,
+            {"zoneName": f"AE{self.tenant.zone_number:02d}", "url": url, "webUrl": web, "ci": 3},
+        )
 
     def _authenticate(self, request: httpx.Request) -> int | None:
         headers = request.headers
@@ -189,15 +199,24 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             and headers.get("Secret") == user.secret
             and headers.get("ApiIntegrationCode") == user.integration_code
         )
-        if self.enforce_zone_host and request.url.host != f"webservices{self.tenant.zone_number}.autotask.net":
+        if (
+            self.enforce_zone_host
+            and request.url.host != f"webservices{self.tenant.zone_number}.autotask.net"
+        ):
             ok = False  # the database lives in another zone now
         if not ok:
-            raise SandboxError(401, ["Unauthorized: the API user, secret or integration code is invalid."])
+            raise SandboxError(
+                401, ["Unauthorized: the API user, secret or integration code is invalid."]
+            )
         raw = headers.get("ImpersonationResourceId")
         if raw is None:
             return None
         resource = self.tenant.table("Resources").get(int(raw))
-        if resource is None or not resource.get("isActive") or resource.get("licenseType") == API_ONLY_LICENSE:
+        if (
+            resource is None
+            or not resource.get("isActive")
+            or resource.get("licenseType") == API_ONLY_LICENSE
+        ):
             raise SandboxError(500, [f"Resource {raw} cannot be impersonated."])
         return int(raw)
 
@@ -247,7 +266,11 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             raise SandboxError(405, ["The requested resource does not support this HTTP method."])
         if len(parts) in (3, 4) and parts[1].isdigit():
             parent_id = int(parts[1])
-            if head.lower() == "contracts" and parts[2].lower() == "serviceadjustments" and method == "POST":
+            if (
+                head.lower() == "contracts"
+                and parts[2].lower() == "serviceadjustments"
+                and method == "POST"
+            ):
                 return 200, {"itemId": t.adjust_service_units(parent_id, _obj(body))}
             child = CHILD_PATHS.get((head.lower(), parts[2].lower()))
             if child is None:
@@ -263,13 +286,17 @@ class SandboxTransport(httpx.AsyncBaseTransport):
                 row = t.table(child).get(int(parts[3]))
                 fk = spec_for(child).parent[2] if spec_for(child).parent else ""  # type: ignore[index]
                 if row is None or row.get(fk) != parent_id:
-                    raise SandboxError(500, [f"No matching records found for {child} id {parts[3]}."])
+                    raise SandboxError(
+                        500, [f"No matching records found for {child} id {parts[3]}."]
+                    )
                 return 200, {"itemId": t.delete(child, int(parts[3]))}
         raise SandboxError(405, ["The requested resource does not support this HTTP method."])
 
     def _query(
         self, method: str, entity: str, tail: list[str], body: Any, request: httpx.Request
     ) -> tuple[int, Any]:
+        if tail == ["next"] and method != "POST":  # what silently truncates clients that GET it
+            raise SandboxError(405, ["The requested resource does not support http method 'GET'."])
         if method == "GET":
             raw = request.url.params.get("search")
             if raw is None:
@@ -282,11 +309,15 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             return 200, {"queryCount": len(self.tenant.query(entity, query))}
         offset = 0
         if tail == ["next"]:
-            if method != "POST":  # what silently truncates clients that GET the next page
-                raise SandboxError(405, ["The requested resource does not support http method 'GET'."])
-            offset = int(json.loads(base64.urlsafe_b64decode(request.url.params.get("paging", "e30="))).get("offset", 0))
+            offset = int(
+                json.loads(base64.urlsafe_b64decode(request.url.params.get("paging", "e30="))).get(
+                    "offset", 0
+                )
+            )
         elif tail:
-            raise SandboxError(404, [f"No HTTP resource was found that matches {entity}/query/{'/'.join(tail)}."])
+            raise SandboxError(
+                404, [f"No HTTP resource was found that matches {entity}/query/{'/'.join(tail)}."]
+            )
         size = query.get("MaxRecords", query.get("maxRecords", PAGE_SIZE))
         if not isinstance(size, int) or not 1 <= size <= PAGE_SIZE:
             raise SandboxError(500, [f"MaxRecords must be between 1 and {PAGE_SIZE}."])
@@ -294,31 +325,49 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         page = rows[offset : offset + size]
         next_url = None
         if offset + size < len(rows):
-            token = base64.urlsafe_b64encode(json.dumps({"offset": offset + size}).encode()).decode()
-            next_url = str(request.url.copy_with(path=request.url.path.rsplit("/query", 1)[0] + "/query/next", query=f"paging={token}".encode()))
+            token = base64.urlsafe_b64encode(
+                json.dumps({"offset": offset + size}).encode()
+            ).decode()
+            next_url = str(
+                request.url.copy_with(
+                    path=request.url.path.rsplit("/query", 1)[0] + "/query/next",
+                    query=f"paging={token}".encode(),
+                )
+            )
         return 200, {
             "items": page,
-            "pageDetails": {"count": len(page), "requestCount": size, "prevPageUrl": None, "nextPageUrl": next_url},
+            "pageDetails": {
+                "count": len(page),
+                "requestCount": size,
+                "prevPageUrl": None,
+                "nextPageUrl": next_url,
+            },
         }
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
     """Wraps a transport and injects random 500s, 429s and timeouts before the call lands."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, rate: float = 0.1, seed: int = 7) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, *, rate: float = 0.1, seed: int = 7
+    ) -> None:
         self.inner = inner
         self.rate = rate
         self._rng = random.Random(seed)
         self.injected: Counter[str] = Counter()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._rng.random() < self.rate and not request.url.path.lower().endswith("zoneinformation"):
+        if self._rng.random() < self.rate and not request.url.path.lower().endswith(
+            "zoneinformation"
+        ):
             kind = self._rng.choice(["500", "429", "timeout"])
             self.injected[kind] += 1
             if kind == "timeout":
                 raise httpx.ReadTimeout("injected timeout", request=request)
             if kind == "429":
-                return _reply(429, {"errors": [THREAD_LIMIT_TEXT.format(n=3)]}, {"Retry-After": "0"})
+                return _reply(
+                    429, {"errors": [THREAD_LIMIT_TEXT.format(n=3)]}, {"Retry-After": "0"}
+                )
             return _reply(500, {"errors": ["An unexpected error has occurred. Error ID: 9000"]})
         return await self.inner.handle_async_request(request)
 
@@ -359,4 +408,3 @@ def _fault_error(fault: Fault, request: httpx.Request) -> Exception:
 
 def _reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.Response(status, json=payload, headers=headers)
-

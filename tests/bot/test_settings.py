@@ -1,0 +1,37 @@
+"""Settings: clear refusals for half-configured credentials, and friendly database URLs."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+
+def test_no_credentials_means_sandbox_and_local_mode() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.autotask_mode == "sandbox"
+    assert settings.slack_mode == "off"
+    assert settings.database_url == "sqlite+aiosqlite:///onboarding.db"
+
+
+def test_half_set_autotask_credentials_are_refused_with_the_fix() -> None:
+    with pytest.raises(ValidationError, match="set all of AUTOTASK_USERNAME"):
+        Settings(_env_file=None, autotask_username="api@example.com")
+
+
+def test_env_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.setenv("BILLING_ADMINS", "a@x.example, b@x.example")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:pw@db:5432/bot")
+    with open(".env", "w") as f:
+        f.write("SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\nSLACK_APP_TOKEN=xapp-1\n")
+    settings = Settings()
+    assert settings.billing_admins == ["a@x.example", "b@x.example"]
+    assert settings.database_url == "postgresql+psycopg://u:pw@db:5432/bot"
+    assert settings.slack_mode == "socket"
+    assert "xoxb-1" not in repr(settings)
+
+
+def test_concurrency_cannot_exceed_autotasks_limit() -> None:
+    with pytest.raises(ValidationError, match="AUTOTASK_CONCURRENCY"):
+        Settings(_env_file=None, autotask_concurrency=5)

@@ -1,0 +1,50 @@
+"""The client against the sandbox served over real HTTP (``onboard-bot sandbox``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.sandbox_server import create_sandbox_app
+from services.autotask.client import AutotaskClient
+from services.autotask.errors import BusinessRuleError
+from services.autotask.filters import field
+from services.autotask.models import Company, Contact
+from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[str, SandboxTransport]]:
+    transport = SandboxTransport(build_tenant(), enforce_zone_host=False)
+    server = TestServer(create_sandbox_app(transport), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"http://127.0.0.1:{server.port}/ATServicesRest/", transport
+    finally:
+        await server.close()
+
+
+async def test_paging_writes_and_errors_work_over_real_http(
+    served: tuple[str, SandboxTransport],
+) -> None:
+    base_url, transport = served
+    async with httpx.AsyncClient() as http:
+        client = AutotaskClient(sandbox_credentials(), http_client=http, base_url=base_url)
+        [metro] = await client.query_models(
+            Company, [field("companyName").eq("Metro Health Partners")]
+        )
+        contacts = [c async for c in client.iter_models(Contact, [field("companyID").eq(metro.id)])]
+        assert len({c.id for c in contacts}) == 1200
+
+        new_id = await client.create_model(
+            Contact(company_id=metro.id, first_name="Ada", last_name="Byron", is_active=1)
+        )
+        fetched = await client.get_model(Contact, new_id)
+        assert fetched is not None and fetched.last_name == "Byron"
+
+        with pytest.raises(BusinessRuleError, match="Unable to find nope"):
+            await client.query("Companies", [field("nope").eq(1)])
+    assert any(c.path == "Contacts/query" for c in transport.calls)
