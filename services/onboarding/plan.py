@@ -1,0 +1,464 @@
+"""Answers + what Autotask holds now -> the ordered steps that make Autotask match the answers.
+
+Every step carries a field diff (before -> after, in display values); a step whose diff is empty
+shows as "no change". The order follows the seed page, with dependencies first: Taskfire before
+Taskfire-level portal users, the contract before its services, services before devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from services.autotask.models import Company, Contract, Parent
+from services.autotask.reference import Picklist
+from services.onboarding.facts import NOTE_MARK, TODO_MARK, CompanyFacts
+from services.onboarding.request import OnboardingRequest
+from services.onboarding.steps import (
+    Change,
+    ContractServiceStep,
+    CreateStep,
+    DeleteStep,
+    PatchStep,
+    PortalUserStep,
+    Step,
+)
+from services.reminders.readiness import bill_to_value, missing_items
+
+US_STYLE = {"US", "CA", "PH"}
+
+
+@dataclass
+class Plan:
+    company_id: int
+    company_name: str
+    reference: str
+    steps: list[Step]
+    invoice_missing: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Step]:
+        return [s for s in self.steps if s.has_changes]
+
+
+def build_plan(r: OnboardingRequest, facts: CompanyFacts, *, today: date | None = None) -> Plan:
+    today = today or datetime.now(UTC).date()
+    company = facts.company
+    cid = facts.company.id or r.company
+    name = company.company_name or str(cid)
+    p = _Planner(r, facts, cid, name, today)
+    steps: list[Step] = []
+    steps += p.company_type()
+    steps += p.taskfire()
+    steps += p.parent()
+    steps += p.children()
+    steps += p.team()
+    steps += p.primary_contact()
+    steps += p.portal_users()
+    invoice, after = p.invoice()
+    steps += invoice
+    if r.client_type == "managed":
+        steps += p.managed_contract()
+    else:
+        steps += p.break_fix_contracts()
+    missing = missing_items(after, facts.lookups.picklists["bill_to_address"])
+    steps += p.note(missing)
+    steps += p.todos(missing)
+    return Plan(cid, name, r.reference, steps, missing)
+
+
+def _label(picklist: Picklist, value: int | None) -> str | None:
+    return picklist.label_for(value) if value is not None else None
+
+
+def _diff(
+    current: dict[str, Any], target: dict[str, Any], show: dict[str, Any] | None = None
+) -> list[Change]:
+    """Changes for the target fields that differ; ``show`` maps a field to display values."""
+    changes = []
+    for key, after in target.items():
+        before = current.get(key)
+        if _same(before, after):
+            continue
+        fmt = (show or {}).get(key)
+        changes.append(Change(key, fmt(before) if fmt else before, fmt(after) if fmt else after))
+    return changes
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().casefold() == b.strip().casefold()
+    if isinstance(a, datetime) and isinstance(b, str):
+        return a.date().isoformat() == b[:10]
+    return bool(a == b)
+
+
+class _Planner:
+    def __init__(self, r: OnboardingRequest, facts: CompanyFacts, cid: int, name: str, today: date):
+        self.r, self.facts, self.cid, self.name, self.today = r, facts, cid, name, today
+        self.lk = facts.lookups
+        self.company_api = facts.company.model_dump(by_alias=True)
+
+    def _person(self, resource_id: int) -> str:
+        resource = self.lk.resources.get(resource_id)
+        return resource.full_name if resource else f"#{resource_id}"
+
+    def _contact(self, contact_id: int | None) -> str:
+        contact = self.facts.contacts.get(contact_id or 0)
+        if contact is None:
+            return f"#{contact_id}"
+        return f"{contact.first_name or ''} {contact.last_name or ''}".strip()
+
+    def _company_patch(self, key: str, kind: str, target: dict[str, Any], show: dict[str, Any],
+                       **params: Any) -> PatchStep:  # fmt: skip
+        changes = _diff(self.company_api, target, show)
+        fields = {c.field: target[c.field] for c in changes}
+        return PatchStep(
+            key, kind, {"company": self.name, **params}, changes, "Companies", self.cid, fields
+        )
+
+    # ----- all clients ------------------------------------------------------------------------
+
+    def company_type(self) -> list[Step]:
+        if not self.r.convert_to_customer:
+            return []
+        types = self.lk.picklists["company_type"]
+        customer = types.id_for("Customer")
+        show = {"companyType": lambda v: _label(types, v)}
+        return [
+            self._company_patch("company_type", "company_type", {"companyType": customer}, show)
+        ]
+
+    def taskfire(self) -> list[Step]:
+        if not self.r.taskfire:
+            return []
+        return [self._company_patch("taskfire", "taskfire", {"isTaskFireActive": True}, {})]
+
+    def parent(self) -> list[Step]:
+        if self.r.parent_company is None:
+            return []
+        parent = self.facts.related.get(self.r.parent_company)
+        names = {self.r.parent_company: parent.company_name if parent else None}
+        if self.facts.company.parent_company_id in self.facts.related:
+            names[self.facts.company.parent_company_id] = self.facts.related[
+                self.facts.company.parent_company_id
+            ].company_name  # type: ignore[index]
+        show = {"parentCompanyID": lambda v: names.get(v, v) if v is not None else None}
+        return [self._company_patch("parent", "parent", {"parentCompanyID": self.r.parent_company}, show,
+                                    parent=names[self.r.parent_company])]  # fmt: skip
+
+    def children(self) -> list[Step]:
+        steps: list[Step] = []
+        for child_id in self.r.child_companies:
+            child = self.facts.related.get(child_id) or Company(id=child_id)
+            target = {"parentCompanyID": self.cid}
+            changes = _diff(child.model_dump(by_alias=True), target,
+                            {"parentCompanyID": lambda v: self.name if v == self.cid else v})  # fmt: skip
+            fields = {c.field: target[c.field] for c in changes}
+            steps.append(PatchStep(f"child:{child_id}", "child",
+                                   {"company": self.name, "child": child.company_name}, changes,
+                                   "Companies", child_id, fields))  # fmt: skip
+        return steps
+
+    def team(self) -> list[Step]:
+        steps: list[Step] = []
+        company = Parent("Companies", self.cid, "Teams")
+        for rid in self.r.team_remove:
+            row = self.facts.team.get(rid)
+            changes = [Change("resourceID", self._person(rid), None)] if row else []
+            steps.append(DeleteStep(f"team_remove:{rid}", "team_remove", {"person": self._person(rid)},
+                                    changes, "CompanyTeams", row.id if row and row.id else 0, company))  # fmt: skip
+        for rid in self.r.team_add:
+            changes = (
+                [] if rid in self.facts.team else [Change("resourceID", None, self._person(rid))]
+            )
+            steps.append(CreateStep(f"team_add:{rid}", "team_add", {"person": self._person(rid)}, changes,
+                                    "CompanyTeams", {"resourceID": rid, "isAssociatedAsComanaged": False},
+                                    company))  # fmt: skip
+        return steps
+
+    def primary_contact(self) -> list[Step]:
+        contact_id = self.r.primary_contact
+        if contact_id is None:
+            return []
+        contact = self.facts.contacts[contact_id]
+        changes = [] if contact.primary_contact else [Change("primaryContact", False, True)]
+        return [PatchStep(f"primary_contact:{contact_id}", "primary_contact",
+                          {"contact": self._contact(contact_id)}, changes, "Contacts", contact_id,
+                          {"primaryContact": True} if changes else {},
+                          Parent("Companies", self.cid, "Contacts"))]  # fmt: skip
+
+    def portal_users(self) -> list[Step]:
+        if not self.r.portal_contacts:
+            return []
+        pl = self.lk.picklists
+        country = self.lk.countries.get(self.facts.company.country_id or 0)
+        us = (country.country_code if country else "US") in US_STYLE
+        target = {
+            "securityLevel": self.r.portal_security_level or _preferred(pl["portal_security_level"], "client portal user"),
+            "dateFormat": self.r.portal_date_format or _preferred(pl["portal_date_format"], "mm/dd/yyyy" if us else "dd/mm/yyyy"),
+            "numberFormat": self.r.portal_number_format or _preferred(pl["portal_number_format"], "x,xxx.xx" if us else "x.xxx,xx"),
+            "timeFormat": self.r.portal_time_format or _preferred(pl["portal_time_format"], "hh:mm a" if us else "hh:mm"),
+            "isClientPortalActive": True,
+        }  # fmt: skip
+        show = {
+            "securityLevel": lambda v: _label(pl["portal_security_level"], v),
+            "dateFormat": lambda v: _label(pl["portal_date_format"], v),
+            "numberFormat": lambda v: _label(pl["portal_number_format"], v),
+            "timeFormat": lambda v: _label(pl["portal_time_format"], v),
+        }
+        steps: list[Step] = []
+        for contact_id in self.r.portal_contacts:
+            contact = self.facts.contacts[contact_id]
+            existing = self.facts.portal_users.get(contact_id)
+            user_name = (existing.user_name if existing else None) or contact.email_address or ""
+            if existing is None:
+                changes = [Change("userName", None, user_name), *_diff({}, target, show)]
+                fields = dict(target)
+            else:
+                changes = _diff(existing.model_dump(by_alias=True), target, show)
+                fields = {c.field: target[c.field] for c in changes}
+            steps.append(PortalUserStep(
+                f"portal_user:{contact_id}", "portal_user", {"contact": self._contact(contact_id)},
+                changes, contact_id, self._contact(contact_id), user_name, fields,
+                existing.id if existing else None,
+            ))  # fmt: skip
+        return steps
+
+    def invoice(self) -> tuple[list[Step], Company]:
+        r, lk = self.r, self.lk
+        bill_to = lk.picklists["bill_to_address"]
+        target: dict[str, Any] = {}
+        if r.invoice_template is not None:
+            target["invoiceTemplateID"] = r.invoice_template
+        if r.tax_exempt:
+            target["isTaxExempt"] = True
+        if r.tax_region is not None:
+            target["taxRegionID"] = r.tax_region
+        if r.tax_id is not None:
+            target["taxID"] = r.tax_id
+        kind = "parent" if r.bill_to_parent and r.bill_to in ("later", "parent") else r.bill_to
+        if kind != "later":
+            value = bill_to_value(bill_to, kind)
+            if value is not None:
+                target["billToAddressToUse"] = value
+        if r.bill_to_parent:
+            target["invoiceNonContractItemsToParentCompany"] = True
+        if r.bill_to == "other":
+            target |= {
+                "billingAddress1": r.billing_address1, "billingAddress2": r.billing_address2,
+                "billToCity": r.billing_city, "billToState": r.billing_state,
+                "billToZipCode": r.billing_zip, "billToCountryID": r.billing_country,
+            }  # fmt: skip
+            target = {k: v for k, v in target.items() if v is not None}
+        if r.attention_contact is not None:
+            target["billToAttention"] = self._contact(r.attention_contact)
+        show = {
+            "invoiceTemplateID": lambda v: (
+                lk.invoice_templates[v].name if v in lk.invoice_templates else v
+            ),
+            "taxRegionID": lambda v: lk.tax_regions[v].name if v in lk.tax_regions else v,
+            "billToAddressToUse": lambda v: _label(bill_to, v),
+            "billToCountryID": lambda v: lk.countries[v].name if v in lk.countries else v,
+        }
+        after = self.facts.company.model_copy(
+            update={
+                k: v
+                for k, v in Company.model_validate(target).model_dump(exclude_unset=True).items()
+            }
+        )
+        if not target:
+            return [], after
+        return [self._company_patch("invoice", "invoice", target, show)], after
+
+    # ----- managed services -------------------------------------------------------------------
+
+    def _contract_step(self, key: str, kind: str, name: str, contract_type: int, start: date, end: date,
+                       sla: int | None, period: int | None) -> tuple[Step, int | None]:  # fmt: skip
+        pl = self.lk.picklists
+        existing = _find_contract(self.facts.contracts, name, contract_type)
+        target: dict[str, Any] = {
+            "startDate": f"{start.isoformat()}T00:00:00Z", "endDate": f"{end.isoformat()}T00:00:00Z",
+            "status": _preferred(pl["contract_status"], "active"),
+        }  # fmt: skip
+        if sla is not None:
+            target["serviceLevelAgreementID"] = sla
+        if period is not None:
+            target["contractPeriodType"] = period
+        show = {
+            "serviceLevelAgreementID": lambda v: _label(pl["sla"], v),
+            "contractPeriodType": lambda v: _label(pl["contract_period"], v),
+            "status": lambda v: _label(pl["contract_status"], v),
+            "contractType": lambda v: _label(pl["contract_type"], v),
+            "startDate": lambda v: str(v)[:10] if v else v,
+            "endDate": lambda v: str(v)[:10] if v else v,
+        }
+        params = {"name": name, "type": _label(pl["contract_type"], contract_type),
+                  "sla": _label(pl["sla"], sla) or "-"}  # fmt: skip
+        if existing is None:
+            body = {"companyID": self.cid, "contractName": name, "contractType": contract_type,
+                    "timeReportingRequiresStartAndStopTimes": 1, **target}  # fmt: skip
+            changes = [
+                Change("contractName", None, name),
+                *_diff({}, {"contractType": contract_type, **target}, show),
+            ]
+            return CreateStep(key, kind, params, changes, "Contracts", body), None
+        changes = _diff(existing.model_dump(by_alias=True), target, show)
+        fields = {c.field: target[c.field] for c in changes}
+        return PatchStep(
+            key, kind, params, changes, "Contracts", existing.id or 0, fields
+        ), existing.id
+
+    def managed_contract(self) -> list[Step]:
+        r, pl = self.r, self.lk.picklists
+        assert r.contract_name and r.contract_start and r.contract_end
+        recurring = pl["contract_type"].id_for("Recurring Service")
+        contract_step, contract_id = self._contract_step(
+            "contract", "contract", r.contract_name, recurring, r.contract_start, r.contract_end,
+            r.sla, r.contract_period,
+        )  # fmt: skip
+        steps: list[Step] = [contract_step]
+        existing_services = {
+            cs.service_id: cs for cs in self.facts.contract_services.get(contract_id or -1, [])
+        }
+        for service_id, units in r.services.items():
+            service = self.lk.services[service_id]
+            row = existing_services.get(service_id)
+            current = self.facts.units.get(row.id or 0, 0) if row else 0
+            changes = [] if row else [Change("serviceID", None, service.name)]
+            if current != units:
+                changes.append(Change("units", current, units))
+            steps.append(ContractServiceStep(
+                f"contract_service:{service_id}", "contract_service",
+                {"service": service.name, "units": units}, changes,
+                contract_id=contract_id, contract_step="contract", service_id=service_id,
+                unit_price=service.unit_price, existing_id=row.id if row else None,
+                current_units=current, target_units=units,
+                effective_date=f"{r.contract_start.isoformat()}T00:00:00Z",
+            ))  # fmt: skip
+        for service_id, device_ids in r.devices.items():
+            service = self.lk.services[service_id]
+            row = existing_services.get(service_id)
+            for device_id in device_ids:
+                device = self.facts.devices[device_id]
+                target: dict[str, Any] = {"serviceID": service_id, "serviceLevelAgreementID": r.sla}
+                from_run: dict[str, str] = {}
+                if contract_id is not None:
+                    target["contractID"] = contract_id
+                else:
+                    from_run["contractID"] = "contract"
+                if row is not None and row.id is not None:
+                    target["contractServiceID"] = row.id
+                else:
+                    from_run["contractServiceID"] = f"contract_service:{service_id}"
+                current = device.model_dump(by_alias=True)
+                show = {"serviceID": lambda v: self.lk.services[v].name if v in self.lk.services else v,
+                        "serviceLevelAgreementID": lambda v: _label(pl["sla"], v)}  # fmt: skip
+                changes = _diff(current, target, show)
+                for api_field in from_run:
+                    changes.append(Change(api_field, current.get(api_field), "(new)"))
+                fields = {c.field: target[c.field] for c in changes if c.field in target}
+                steps.append(PatchStep(
+                    f"device:{device_id}", "device",
+                    {"device": device.reference_title or f"#{device_id}", "service": service.name},
+                    changes, "ConfigurationItems", device_id, fields, from_run=from_run,
+                ))  # fmt: skip
+        return steps
+
+    # ----- break/fix --------------------------------------------------------------------------
+
+    def break_fix_contracts(self) -> list[Step]:
+        steps: list[Step] = []
+        for i, contract in enumerate(self.r.billing_contracts):
+            step, _ = self._contract_step(
+                f"billing_contract:{i}", "billing_contract", contract.name, contract.type,
+                contract.start, contract.end, self.r.bf_sla, None,
+            )  # fmt: skip
+            steps.append(step)
+        return steps
+
+    # ----- record of the onboarding in Autotask -------------------------------------------------
+
+    def note(self, missing: list[str]) -> list[Step]:
+        title = f"{NOTE_MARK} [{self.r.reference}]"
+        exists = any((n.title or "").strip() == title for n in self.facts.notes)
+        action = _preferred(self.lk.picklists["note_action_type"], "onboarding")
+        body = {
+            "title": title, "description": self._summary(missing), "actionType": action,
+            "startDateTime": f"{self.today.isoformat()}T00:00:00Z",
+        }  # fmt: skip
+        changes = [] if exists else [Change("title", None, title)]
+        return [CreateStep("note", "note", {"company": self.name}, changes, "CompanyNotes", body,
+                           Parent("Companies", self.cid, "Notes"))]  # fmt: skip
+
+    def todos(self, missing: list[str]) -> list[Step]:
+        if not missing:
+            return []
+        owners = self.r.billing_admins or (
+            [self.facts.company.owner_resource_id] if self.facts.company.owner_resource_id else []
+        )
+        marker = f"{TODO_MARK}{self.r.reference}]"
+        action = _preferred(self.lk.picklists["todo_action_type"], "billing follow-up")
+        steps: list[Step] = []
+        for rid in owners:
+            exists = any(
+                (t.activity_description or "").startswith(marker)
+                and t.assigned_to_resource_id == rid
+                for t in self.facts.todos
+            )
+            body = {
+                "assignedToResourceID": rid, "actionType": action,
+                "activityDescription": f"{marker} Complete the invoice setup of {self.name}: "
+                + ", ".join(m.replace("_", " ") for m in missing) + ".",
+                "startDateTime": f"{self.today.isoformat()}T00:00:00Z",
+                "endDateTime": f"{(self.today + timedelta(days=3)).isoformat()}T00:00:00Z",
+            }  # fmt: skip
+            changes = [] if exists else [Change("assignedToResourceID", None, self._person(rid))]
+            steps.append(CreateStep(f"todo:{rid}", "todo", {"person": self._person(rid)}, changes,
+                                    "CompanyToDos", body, Parent("Companies", self.cid, "ToDos")))  # fmt: skip
+        return steps
+
+    def _summary(self, missing: list[str]) -> str:
+        r = self.r
+        lines = [
+            f"Client type: {'managed services' if r.client_type == 'managed' else 'break/fix'}",
+            f"Account team added: {', '.join(self._person(i) for i in r.team_add) or '-'}",
+            f"Account team removed: {', '.join(self._person(i) for i in r.team_remove) or '-'}",
+            f"Primary contact: {self._contact(r.primary_contact) if r.primary_contact else '-'}",
+            f"Client Portal users: {', '.join(self._contact(c) for c in r.portal_contacts) or '-'}",
+            f"Taskfire: {'enabled' if r.taskfire else 'unchanged'}",
+            f"Invoice setup: {'complete' if not missing else 'pending: ' + ', '.join(missing)}",
+        ]
+        if r.client_type == "managed":
+            lines.append(
+                f"Recurring service contract: {r.contract_name} ({r.contract_start} - {r.contract_end})"
+            )
+        for contract in r.billing_contracts:
+            lines.append(f"Billing contract: {contract.name} ({contract.start} - {contract.end})")
+        return "\n".join(lines)
+
+
+def _preferred(picklist: Picklist, label: str) -> int:
+    """The value with this label, else the tenant's default, else the first active value."""
+    wanted = label.casefold()
+    for value in picklist.active:
+        if value.label.casefold() == wanted:
+            return value.id
+    default = picklist.default or (picklist.active[0] if picklist.active else None)
+    if default is None:
+        raise KeyError(f"{picklist.entity}.{picklist.field} has no active values")
+    return default.id
+
+
+def _find_contract(contracts: list[Contract], name: str, contract_type: int) -> Contract | None:
+    wanted = name.strip().casefold()
+    return next(
+        (
+            c
+            for c in contracts
+            if (c.contract_name or "").strip().casefold() == wanted
+            and c.contract_type == contract_type
+        ),
+        None,
+    )

@@ -1,0 +1,352 @@
+"""Validate, plan, store and apply onboardings; resume and retry them without duplicates.
+
+A run holds a short lease on its onboarding row, so two front-ends (or replicas) never apply the
+same onboarding at once. Each step is recorded before and after its Autotask write in its own
+transaction. A resumed or retried run re-reads Autotask and re-plans: whatever already landed,
+even if the process died before recording it, is then "no change", so nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.autotask.client import AutotaskClient
+from services.autotask.errors import AutotaskError
+from services.autotask.reference import ReferenceData
+from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups
+from services.onboarding.plan import Plan, build_plan
+from services.onboarding.request import Issue, OnboardingRequest, validate
+from services.onboarding.steps import Change, PortalSecret, PortalUserStep, RunContext, Step
+from services.store import repositories as repo
+from services.store.db import Database
+from services.store.tables import StepRun
+
+logger = logging.getLogger(__name__)
+
+TERMINAL = ("done", "skipped")
+
+
+class AlreadyRunningError(Exception):
+    """Another front-end or replica is applying this onboarding right now."""
+
+
+class UnknownOnboardingError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StepView:
+    key: str
+    kind: str
+    params: dict[str, Any]
+    diff: list[dict[str, Any]]
+    state: str
+    error: str | None = None
+
+    @classmethod
+    def of(cls, run: StepRun) -> StepView:
+        return cls(run.key, run.kind, dict(run.description.get("params", {})), list(run.diff),
+                   run.state, run.error)  # fmt: skip
+
+
+@dataclass
+class RunReport:
+    onboarding_id: str
+    company_id: int
+    company_name: str
+    status: str
+    steps: list[StepView]
+    secrets: list[PortalSecret] = field(default_factory=list)
+    invoice_missing: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> StepView | None:
+        return next((s for s in self.steps if s.state == "failed"), None)
+
+
+@dataclass
+class Preview:
+    request: OnboardingRequest | None
+    issues: list[Issue]
+    plan: Plan | None = None
+
+
+Progress = Callable[[StepView], Awaitable[None]]
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        client: AutotaskClient,
+        reference: ReferenceData,
+        db: Database,
+        impersonate: bool = True,
+        lease: timedelta = timedelta(minutes=2),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        owner: str | None = None,
+    ) -> None:
+        self.client = client
+        self.reference = reference
+        self.db = db
+        self.impersonate = impersonate
+        self.lease = lease
+        self.clock = clock
+        self.owner = owner or uuid.uuid4().hex
+        self._fresh: dict[str, Plan] = {}
+
+    # ----- before the run ---------------------------------------------------------------------
+
+    async def facts(self, answers: Mapping[str, Any]) -> CompanyFacts | None:
+        company = answers.get("company")
+        if company in (None, ""):
+            return None
+        related = [answers.get("parent_company"), *(answers.get("child_companies") or [])]
+        lookups = await load_lookups(self.reference)
+        ids = [int(i) for i in related if i not in (None, "")]
+        return await load_company_facts(self.client, lookups, int(company), related_ids=ids)
+
+    async def preview(self, answers: Mapping[str, Any]) -> Preview:
+        """Validate against the tenant and, when valid, plan: what the review page shows."""
+        try:
+            facts = await self.facts(answers)
+        except (TypeError, ValueError):
+            facts = None
+        if facts is None and answers.get("company") not in (None, ""):
+            return Preview(None, [Issue(("company",), "errors.company_not_found")])
+        request, issues = validate(answers, facts)
+        if request is None or facts is None:
+            return Preview(request, issues)
+        return Preview(request, [], build_plan(request, facts, today=self.clock().date()))
+
+    async def submit(
+        self,
+        answers: Mapping[str, Any],
+        *,
+        platform: str,
+        requested_by: str,
+        requester_resource_id: int | None = None,
+        draft_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[str | None, Preview]:
+        """Store a validated onboarding and its planned steps; nothing is written to Autotask yet."""
+        preview = await self.preview(answers)
+        if preview.plan is None or preview.request is None:
+            return None, preview
+        plan = preview.plan
+        async with self.db.transaction() as session:
+            onboarding = await repo.create_onboarding(
+                session, company_id=plan.company_id, company_name=plan.company_name,
+                platform=platform, requested_by=requested_by,
+                request=preview.request.model_dump(mode="json"),
+                requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
+            )  # fmt: skip
+            _sync_runs(onboarding.id, [], plan, session_add=session.add)
+            await repo.record_event(session, actor=requested_by, action="planned",
+                                    onboarding_id=onboarding.id,
+                                    detail={"steps": len(plan.steps), "changes": len(plan.changes)})  # fmt: skip
+            onboarding_id = onboarding.id
+        self._fresh[onboarding_id] = plan
+        return onboarding_id, preview
+
+    # ----- the run ----------------------------------------------------------------------------
+
+    async def apply(self, onboarding_id: str, *, on_progress: Progress | None = None) -> RunReport:
+        """Apply (or resume, or retry) an onboarding. Done steps are never applied again."""
+        async with self.db.transaction() as session:
+            claimed = await repo.claim_onboarding(
+                session,
+                onboarding_id=onboarding_id,
+                owner=self.owner,
+                now=self.clock(),
+                lease=self.lease,
+            )
+            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
+            if onboarding is None:
+                raise UnknownOnboardingError(onboarding_id)
+            if not claimed:
+                raise AlreadyRunningError(onboarding_id)
+            request = OnboardingRequest.model_validate(onboarding.request)
+            actor = onboarding.requested_by
+            impersonate = onboarding.requester_resource_id if self.impersonate else None
+            runs = {run.key: run for run in onboarding.steps}
+            states = {key: run.state for key, run in runs.items()}
+
+        plan = self._fresh.pop(onboarding_id, None)
+        if plan is None or any(s != "pending" for s in states.values()):
+            facts = await self.facts(request.model_dump())
+            if facts is None:
+                return await self._finish(
+                    onboarding_id, "failed", None, [], error_all="errors.company_not_found"
+                )
+            plan = build_plan(request, facts, today=self.clock().date())
+        steps = _recover_portal_passwords(plan.steps, states)
+        async with self.db.transaction() as session:
+            existing = await repo.step_runs(session, onboarding_id=onboarding_id)
+            _sync_runs(onboarding_id, list(existing), plan, session_add=session.add, steps=steps)
+
+        ctx = RunContext(self.client, plan.company_id, impersonate)
+        status = "applied"
+        for step in steps:
+            if states.get(step.key) == "done":
+                continue
+            if await self._cancel_requested(onboarding_id):
+                await self._mark_remaining(onboarding_id, "cancelled")
+                status = "cancelled"
+                break
+            if not step.has_changes:
+                await self._set_state(onboarding_id, step.key, "skipped", on_progress)
+                continue
+            await self._set_state(onboarding_id, step.key, "running", on_progress, renew=True)
+            try:
+                writes = await step.apply(ctx)
+            except AutotaskError as exc:
+                logger.warning("onboarding %s step %s failed: %s", onboarding_id, step.key, exc)
+                await self._set_state(onboarding_id, step.key, "failed", on_progress, error=str(exc),
+                                      actor=actor)  # fmt: skip
+                status = "failed"
+                break
+            async with self.db.transaction() as session:
+                for write in writes:
+                    await repo.record_event(
+                        session, actor=actor, action=write.action, onboarding_id=onboarding_id,
+                        entity=write.entity, entity_id=write.id,
+                        detail={"step": step.key, "fields": write.fields},
+                    )  # fmt: skip
+            result = {
+                "writes": [{"action": w.action, "entity": w.entity, "id": w.id} for w in writes]
+            }
+            await self._set_state(onboarding_id, step.key, "done", on_progress, result=result)
+        return await self._finish(onboarding_id, status, plan, ctx.secrets)
+
+    async def cancel(self, onboarding_id: str) -> bool:
+        async with self.db.transaction() as session:
+            return await repo.request_cancel(session, onboarding_id=onboarding_id)
+
+    async def report(self, onboarding_id: str) -> RunReport:
+        async with self.db.transaction() as session:
+            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
+            if onboarding is None:
+                raise UnknownOnboardingError(onboarding_id)
+            return RunReport(onboarding.id, onboarding.company_id, onboarding.company_name,
+                             onboarding.status, [StepView.of(r) for r in onboarding.steps])  # fmt: skip
+
+    # ----- bookkeeping ------------------------------------------------------------------------
+
+    async def _set_state(
+        self,
+        onboarding_id: str,
+        key: str,
+        state: str,
+        on_progress: Progress | None,
+        *,
+        error: str | None = None,
+        result: dict[str, Any] | None = None,
+        renew: bool = False,
+        actor: str | None = None,
+    ) -> None:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            runs = {r.key: r for r in await repo.step_runs(session, onboarding_id=onboarding_id)}
+            run = runs[key]
+            run.state = state
+            run.error = error
+            if state == "running":
+                run.attempts += 1
+                run.started_at = now
+            else:
+                run.finished_at = now
+            if result is not None:
+                run.result = result
+            if renew:
+                await repo.claim_onboarding(session, onboarding_id=onboarding_id, owner=self.owner,
+                                            now=now, lease=self.lease)  # fmt: skip
+            if error is not None and actor is not None:
+                await repo.record_event(session, actor=actor, action="step_failed",
+                                        onboarding_id=onboarding_id, detail={"step": key, "error": error})  # fmt: skip
+            view = StepView.of(run)
+        if on_progress is not None:
+            await on_progress(view)
+
+    async def _cancel_requested(self, onboarding_id: str) -> bool:
+        async with self.db.transaction() as session:
+            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
+            return bool(onboarding and onboarding.cancel_requested)
+
+    async def _mark_remaining(self, onboarding_id: str, state: str) -> None:
+        async with self.db.transaction() as session:
+            for run in await repo.step_runs(session, onboarding_id=onboarding_id):
+                if run.state not in TERMINAL:
+                    run.state = state
+
+    async def _finish(
+        self, onboarding_id: str, status: str, plan: Plan | None, secrets: list[PortalSecret],
+        *, error_all: str | None = None,
+    ) -> RunReport:  # fmt: skip
+        async with self.db.transaction() as session:
+            await repo.release_onboarding(
+                session, onboarding_id=onboarding_id, owner=self.owner, status=status
+            )
+            await repo.record_event(session, actor=self.owner, action=f"run_{status}", onboarding_id=onboarding_id,
+                                    detail={"error": error_all} if error_all else {})  # fmt: skip
+        report = await self.report(onboarding_id)
+        report.secrets = secrets
+        report.invoice_missing = plan.invoice_missing if plan else []
+        return report
+
+
+def _recover_portal_passwords(steps: list[Step], states: Mapping[str, str]) -> list[Step]:
+    """A portal user created by a run that died before recording it has a password nobody got:
+    give it a new one now, so the requester still receives a working password once."""
+    out: list[Step] = []
+    for step in steps:
+        if (
+            isinstance(step, PortalUserStep)
+            and states.get(step.key) == "running"
+            and not step.has_changes
+            and step.existing_id is not None
+        ):
+            step = PortalUserStep(step.key, step.kind, step.params, [Change("password", None, "(new)")],
+                                  step.contact_id, step.contact_name, step.user_name, {}, step.existing_id,
+                                  new_password=True)  # fmt: skip
+        out.append(step)
+    return out
+
+
+def _sync_runs(
+    onboarding_id: str,
+    existing: list[StepRun],
+    plan: Plan,
+    *,
+    session_add: Callable[[Any], None],
+    steps: list[Step] | None = None,
+) -> None:
+    """Make the stored step runs mirror the plan; keep the state of steps already done."""
+    by_key = {run.key: run for run in existing}
+    wanted = steps if steps is not None else plan.steps
+    for position, step in enumerate(wanted):
+        run = by_key.pop(step.key, None)
+        if run is None:
+            run = StepRun(
+                onboarding_id=onboarding_id,
+                key=step.key,
+                kind=step.kind,
+                state="pending",
+                attempts=0,
+            )
+            session_add(run)
+        run.position = position
+        run.description = {"kind": step.kind, "params": step.params}
+        if run.state not in TERMINAL:
+            run.diff = [c.to_json() for c in step.changes]
+            run.state = "pending"
+            run.error = None
+    for run in by_key.values():  # planned before, nothing left to do now
+        if run.state not in TERMINAL:
+            run.state = "skipped"
+            run.position = len(wanted) + run.position

@@ -1,0 +1,68 @@
+"""Is a company's invoice setup complete, according to Autotask itself?
+
+The seed page asks the billing administrator for: an invoice template, a tax region and a tax ID,
+a billing address, and the "Attention" line. Tax-exempt companies need no tax region or ID.
+The billing address depends on the bill-to choice: the company's own address, the parent's (the
+company must have a parent), a location, or another address typed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.autotask.models import Company
+from services.autotask.reference import Picklist
+
+ITEMS = ("invoice_template", "tax_region", "tax_id", "billing_address", "attention")
+
+
+def bill_to_kind(picklist: Picklist | None, value: int | None) -> str | None:
+    """Our name for a ``billToAddressToUse`` value, matched on the tenant's label."""
+    label = (picklist.label_for(value) if picklist else None) or ""
+    text = label.lower()
+    if not text:
+        return None
+    if "parent" in text:
+        return "parent"
+    if "other" in text:
+        return "other"
+    if "location" in text:
+        return "location"
+    return "company"
+
+
+def bill_to_value(picklist: Picklist, kind: str) -> int | None:
+    return next((v.id for v in picklist.active if bill_to_kind(picklist, v.id) == kind), None)
+
+
+def missing_items(
+    company: Company, bill_to: Picklist | None, required: Iterable[str] = ITEMS
+) -> list[str]:
+    """What is still missing, in the order of ``ITEMS``; empty when the setup is complete."""
+    wanted = set(required)
+    missing: list[str] = []
+    if "invoice_template" in wanted and not company.invoice_template_id:
+        missing.append("invoice_template")
+    if not company.is_tax_exempt:
+        if "tax_region" in wanted and not company.tax_region_id:
+            missing.append("tax_region")
+        if "tax_id" in wanted and not (company.tax_id or "").strip():
+            missing.append("tax_id")
+    if "billing_address" in wanted and not _address_ok(company, bill_to):
+        missing.append("billing_address")
+    if "attention" in wanted and not (company.bill_to_attention or "").strip():
+        missing.append("attention")
+    return missing
+
+
+def _address_ok(company: Company, bill_to: Picklist | None) -> bool:
+    kind = bill_to_kind(bill_to, company.bill_to_address_to_use)
+    if kind == "company":
+        return bool(company.address1 and company.city)
+    if kind == "parent":
+        return company.parent_company_id is not None
+    if kind == "location":
+        return company.bill_to_company_location_id is not None
+    if kind == "other":
+        return bool(company.billing_address1 and company.bill_to_city and company.bill_to_zip_code)
+    return False

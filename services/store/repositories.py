@@ -1,0 +1,191 @@
+"""Reads and writes of our own tables. Repositories add and flush; the caller's transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.store.tables import AuditEvent, Draft, Onboarding, StepRun, utcnow
+
+# ----- drafts ------------------------------------------------------------------------------------
+
+
+async def save_draft(
+    session: AsyncSession,
+    *,
+    platform: str,
+    user_id: str,
+    answers: dict[str, Any],
+    page: str,
+    draft_id: str | None = None,
+    company_id: int | None = None,
+    company_name: str | None = None,
+) -> Draft:
+    draft = await session.get(Draft, draft_id) if draft_id else None
+    if draft is None:
+        draft = Draft(platform=platform, user_id=user_id)
+        if draft_id:
+            draft.id = draft_id
+        session.add(draft)
+    draft.answers = dict(answers)
+    draft.page = page
+    draft.company_id = company_id
+    draft.company_name = company_name
+    draft.updated_at = utcnow()
+    await session.flush()
+    return draft
+
+
+async def get_draft(session: AsyncSession, *, draft_id: str) -> Draft | None:
+    return await session.get(Draft, draft_id)
+
+
+async def latest_draft(session: AsyncSession, *, platform: str, user_id: str) -> Draft | None:
+    stmt = (
+        select(Draft)
+        .where(Draft.platform == platform, Draft.user_id == user_id)
+        .order_by(Draft.updated_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_drafts(session: AsyncSession, *, platform: str, user_id: str) -> Sequence[Draft]:
+    stmt = select(Draft).where(Draft.platform == platform, Draft.user_id == user_id)
+    return (await session.execute(stmt.order_by(Draft.updated_at.desc()))).scalars().all()
+
+
+async def delete_draft(session: AsyncSession, *, draft_id: str) -> None:
+    draft = await session.get(Draft, draft_id)
+    if draft is not None:
+        await session.delete(draft)
+        await session.flush()
+
+
+# ----- onboardings -------------------------------------------------------------------------------
+
+
+async def create_onboarding(
+    session: AsyncSession,
+    *,
+    company_id: int,
+    company_name: str,
+    platform: str,
+    requested_by: str,
+    request: dict[str, Any],
+    requester_resource_id: int | None = None,
+    draft_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Onboarding:
+    onboarding = Onboarding(
+        company_id=company_id, company_name=company_name, platform=platform,
+        requested_by=requested_by, request=request, requester_resource_id=requester_resource_id,
+        draft_id=draft_id, meta=meta or {}, status="planned",
+    )  # fmt: skip
+    session.add(onboarding)
+    await session.flush()
+    return onboarding
+
+
+async def get_onboarding(session: AsyncSession, *, onboarding_id: str) -> Onboarding | None:
+    stmt = (
+        select(Onboarding)
+        .where(Onboarding.id == onboarding_id)
+        .options(selectinload(Onboarding.steps))
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_onboardings(
+    session: AsyncSession,
+    *,
+    requested_by: str | None = None,
+    company_id: int | None = None,
+    limit: int = 20,
+) -> Sequence[Onboarding]:
+    stmt = select(Onboarding).options(selectinload(Onboarding.steps))
+    if requested_by is not None:
+        stmt = stmt.where(Onboarding.requested_by == requested_by)
+    if company_id is not None:
+        stmt = stmt.where(Onboarding.company_id == company_id)
+    stmt = stmt.order_by(Onboarding.created_at.desc()).limit(limit)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def claim_onboarding(
+    session: AsyncSession, *, onboarding_id: str, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take the run lease; ``False`` when another front-end or replica holds a live one."""
+    stmt = (
+        update(Onboarding)
+        .where(
+            Onboarding.id == onboarding_id,
+            or_(
+                Onboarding.lease_owner.is_(None),
+                Onboarding.lease_owner == owner,
+                Onboarding.lease_until < now,
+            ),
+        )
+        .values(lease_owner=owner, lease_until=now + lease, status="applying", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release_onboarding(
+    session: AsyncSession, *, onboarding_id: str, owner: str, status: str
+) -> None:
+    stmt = (
+        update(Onboarding)
+        .where(Onboarding.id == onboarding_id, Onboarding.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, status=status, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+async def request_cancel(session: AsyncSession, *, onboarding_id: str) -> bool:
+    stmt = (
+        update(Onboarding)
+        .where(
+            Onboarding.id == onboarding_id, Onboarding.status.in_(("planned", "applying", "failed"))
+        )
+        .values(cancel_requested=True)
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def step_runs(session: AsyncSession, *, onboarding_id: str) -> Sequence[StepRun]:
+    stmt = select(StepRun).where(StepRun.onboarding_id == onboarding_id).order_by(StepRun.position)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    onboarding_id: str | None = None,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(AuditEvent(
+        onboarding_id=onboarding_id, actor=actor, action=action, entity=entity,
+        entity_id=entity_id, detail=detail or {},
+    ))  # fmt: skip
+    await session.flush()
+
+
+async def audit_trail(session: AsyncSession, *, onboarding_id: str) -> Sequence[AuditEvent]:
+    stmt = (
+        select(AuditEvent).where(AuditEvent.onboarding_id == onboarding_id).order_by(AuditEvent.id)
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -1,0 +1,149 @@
+"""ORM tables: drafts, onboardings, step runs, audit events, reminder schedules.
+
+Tables only; the pydantic shapes of the same data live with the services that use them.
+Datetimes are timezone-aware UTC on PostgreSQL and stored as UTC on SQLite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Always hands back aware UTC datetimes, also from SQLite, which keeps no time zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class Draft(Base):
+    """Answers so far, saved after every page so closing a form loses nothing."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[int | None] = mapped_column(Integer)
+    company_name: Mapped[str | None] = mapped_column(String(100))
+    page: Mapped[str] = mapped_column(String(32), default="client")
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_drafts_owner", "platform", "user_id"),)
+
+
+class Onboarding(Base):
+    """One client's onboarding: the validated request, its plan as step runs, and its state."""
+
+    __tablename__ = "onboardings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    draft_id: Mapped[str | None] = mapped_column(String(32))
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    company_name: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requester_resource_id: Mapped[int | None] = mapped_column(Integer)
+    request: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    steps: Mapped[list[StepRun]] = relationship(
+        back_populates="onboarding", order_by="StepRun.position", cascade="all, delete-orphan"
+    )
+
+
+class StepRun(Base):
+    __tablename__ = "step_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    onboarding_id: Mapped[str] = mapped_column(ForeignKey("onboardings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    description: Mapped[dict[str, Any]] = mapped_column()
+    diff: Mapped[list[Any]] = mapped_column(default=list)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    onboarding: Mapped[Onboarding] = relationship(back_populates="steps")
+
+    __table_args__ = (Index("ux_step_runs_key", "onboarding_id", "key", unique=True),)
+
+
+class AuditEvent(Base):
+    """Who changed what in Autotask, and when: one row per write and per run transition."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    onboarding_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str | None] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ReminderSchedule(Base):
+    """A billing administrator's pending invoice setup, nudged until Autotask shows it complete."""
+
+    __tablename__ = "reminder_schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    onboarding_id: Mapped[str] = mapped_column(ForeignKey("onboardings.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(Integer)
+    recipient_resource_id: Mapped[int | None] = mapped_column(Integer)
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    platform_user_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    next_at: Mapped[datetime] = mapped_column(index=True)
+    nudges: Mapped[int] = mapped_column(Integer, default=0)
+    todo_id: Mapped[int | None] = mapped_column(Integer)
+    message_ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    missing: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
