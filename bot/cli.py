@@ -1,9 +1,10 @@
-"""``onboard-bot``: run | sandbox | doctor."""
+"""``onboard-bot``: run | sandbox | migrate | doctor | onboard."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,13 +13,21 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot import __version__
-from bot.container import build
+from bot.container import Container, build
 from bot.doctor import Check, render, run_checks
 from bot.sandbox_server import create_sandbox_app
 from bot.server import create_app
 from bot.settings import Settings
-from services.autotask.sandbox import SandboxTransport, open_tenant
+from handlers.console import Prompter, resume, run_answers_file
+from services.autotask.sandbox import (
+    SANDBOX_INTEGRATION_CODE,
+    SANDBOX_USERNAME,
+    SandboxTransport,
+    open_tenant,
+)
+from services.i18n import Translator
 from services.store.engine import describe
+from services.store.migrate import upgrade
 
 
 def load_settings() -> Settings:
@@ -51,24 +60,44 @@ def startup_lines(settings: Settings) -> list[str]:
     return lines
 
 
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO; keep the terminal front-end readable.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _locale(lang: str | None) -> str:
+    return lang or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
+
+
+def _prompter(container: Container, lang: str | None) -> Prompter:
+    return Prompter(
+        runner=container.runner, sources=container.options, db=container.db,
+        t=Translator(_locale(lang)), echo=click.echo,
+    )  # fmt: skip
+
+
 @click.group()
 def main() -> None:
     """Onboard a newly won MSP client into Autotask PSA."""
 
 
 @main.command()
-def run() -> None:
+@click.option("--lang", default=None, help="Language of the terminal front-end (en, es).")
+def run(lang: str | None) -> None:
     """Start the bot (sandbox and SQLite when no credentials are set)."""
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _logging(settings)
     for line in startup_lines(settings):
         click.echo(line)
-    asyncio.run(_serve(settings))
+    asyncio.run(_serve(settings, lang))
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, lang: str | None) -> None:
+    await upgrade(settings.database_url)
     async with build(settings) as container:
         runner = web.AppRunner(create_app(container))
         await runner.setup()
@@ -78,13 +107,19 @@ async def _serve(settings: Settings) -> None:
             f"HTTP: listening on http://{settings.host}:{settings.port} (GET /healthz, /readyz)"
         )
         try:
-            await asyncio.Event().wait()
+            if settings.slack_mode == "off" and sys.stdin.isatty():
+                click.echo("Local mode: starting the terminal front-end (Ctrl+C to stop).")
+                await _prompter(container, lang).run()
+            else:
+                if settings.slack_mode == "off":
+                    click.echo("Local mode, no terminal: use `onboard-bot onboard --answers FILE`.")
+                await asyncio.Event().wait()
         finally:
             await runner.cleanup()
 
 
 @main.command()
-@click.option("--port", default=8081, show_default=True, help="Port to listen on (127.0.0.1).")
+@click.option("--port", default=8081, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--state", type=click.Path(path_type=Path), default=None,
               help="Persist the tenant to this JSON file (default: in memory, fresh seed).")  # fmt: skip
@@ -92,14 +127,20 @@ async def _serve(settings: Settings) -> None:
 def sandbox(port: int, host: str, state: Path | None, latency: float) -> None:
     """Serve the Autotask sandbox over HTTP; point AUTOTASK_BASE_URL at it."""
     transport = SandboxTransport(open_tenant(state), latency=latency, enforce_zone_host=False)
-    from services.autotask.sandbox import SANDBOX_INTEGRATION_CODE, SANDBOX_USERNAME
-
     click.echo(f"Autotask sandbox on http://{host}:{port}/ATServicesRest/V1.0/")
     click.echo(
         f"  AUTOTASK_BASE_URL=http://{host}:{port}/ATServicesRest/ AUTOTASK_USERNAME={SANDBOX_USERNAME} "
         f"AUTOTASK_INTEGRATION_CODE={SANDBOX_INTEGRATION_CODE} AUTOTASK_SECRET=<see README>"
     )
     web.run_app(create_sandbox_app(transport), host=host, port=port, print=None)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations (also done at start-up)."""
+    settings = load_settings()
+    asyncio.run(upgrade(settings.database_url))
+    click.echo(f"Database {describe(settings.database_url)} is at the latest schema.")
 
 
 @main.command()
@@ -115,6 +156,44 @@ def doctor() -> None:
 async def _doctor(settings: Settings) -> list[Check]:
     async with build(settings) as container:
         return await run_checks(container)
+
+
+@main.command()
+@click.option("--answers", "answers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML (one client) or CSV (one client a row) instead of prompts.")  # fmt: skip
+@click.option(
+    "--apply", "do_apply", is_flag=True, help="Apply to Autotask (default: print the plan)."
+)
+@click.option(
+    "--resume", "resume_id", default=None, help="Resume or retry the onboarding with this id."
+)
+@click.option("--lang", default=None, help="Language of prompts and reports (en, es).")
+def onboard(
+    answers_file: Path | None, do_apply: bool, resume_id: str | None, lang: str | None
+) -> None:
+    """Onboard a client from the terminal: prompts, or an answers file (dry run unless --apply)."""
+    settings = load_settings()
+    _logging(settings)
+    sys.exit(asyncio.run(_onboard(settings, answers_file, do_apply, resume_id, lang)))
+
+
+async def _onboard(
+    settings: Settings, answers_file: Path | None, do_apply: bool, resume_id: str | None,
+    lang: str | None,
+) -> int:  # fmt: skip
+    await upgrade(settings.database_url)
+    t = Translator(_locale(lang))
+    if settings.autotask_mode == "sandbox":
+        click.echo(startup_lines(settings)[1])
+    async with build(settings) as container:
+        if resume_id:
+            return await resume(resume_id, runner=container.runner, t=t, echo=click.echo)
+        if answers_file is not None:
+            return await run_answers_file(
+                answers_file, runner=container.runner, sources=container.options,
+                apply=do_apply, t=t, echo=click.echo,
+            )  # fmt: skip
+        return await _prompter(container, lang).run()
 
 
 if __name__ == "__main__":

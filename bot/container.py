@@ -15,6 +15,9 @@ from services.autotask.limits import EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_credentials
 from services.autotask.zones import Credentials
+from services.onboarding.options import OptionSources
+from services.onboarding.runner import Runner
+from services.store.db import Database
 from services.store.engine import make_engine
 
 AUTOTASK_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -26,6 +29,9 @@ class Container:
     autotask: AutotaskClient
     reference: ReferenceData
     engine: AsyncEngine
+    db: Database
+    runner: Runner
+    options: OptionSources
     sandbox: SandboxTransport | None
 
 
@@ -64,12 +70,23 @@ async def build(
         limiter=EntityLimiter(per_entity=settings.autotask_concurrency),
         retry=RetryPolicy(max_retries=settings.autotask_max_retries),
     )
+    reference = ReferenceData(autotask)
+    db = Database(engine)
     try:
         yield Container(
             settings=settings,
             autotask=autotask,
-            reference=ReferenceData(autotask),
+            reference=reference,
             engine=engine,
+            db=db,
+            runner=Runner(
+                client=autotask,
+                reference=reference,
+                db=db,
+                impersonate=settings.autotask_impersonate,
+                billing_admin_emails=settings.billing_admins,
+            ),
+            options=OptionSources(autotask, reference),
             sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
         )
     finally:

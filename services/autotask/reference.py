@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from services.autotask.client import AutotaskClient
 from services.autotask.filters import field as f
-from services.autotask.models import Country, InvoiceTemplate, Resource, TaxRegion
+from services.autotask.models import Country, InvoiceTemplate, Resource, Service, TaxRegion
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,7 +99,9 @@ class _Entry(Generic[T]):
 
 
 @dataclass
-class _Cache:
+class TTLCache:
+    """Values by key with a TTL; a stale value is served while one background task reloads it."""
+
     ttl: float
     clock: Callable[[], float]
     entries: dict[str, _Entry[Any]] = field(default_factory=dict)
@@ -149,7 +151,7 @@ class ReferenceData:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self._cache = _Cache(ttl, clock)
+        self._cache = TTLCache(ttl, clock)
 
     async def field_rules(self, entity: str) -> dict[str, FieldRule]:
         async def load() -> dict[str, FieldRule]:
@@ -183,6 +185,11 @@ class ReferenceData:
         return await self._cache.get(
             "taxregions",
             lambda: self.client.query_models(TaxRegion, [f("isActive").eq(True)]),
+        )
+
+    async def services(self) -> list[Service]:
+        return await self._cache.get(
+            "services", lambda: self.client.query_models(Service, [f("isActive").eq(True)])
         )
 
     async def invoice_templates(self) -> list[InvoiceTemplate]:
@@ -225,6 +232,7 @@ class ReferenceData:
         await self.tax_regions()
         await self.invoice_templates()
         await self.countries()
+        await self.services()
         await self.active_resources()
 
 

@@ -46,6 +46,7 @@ class Lookups:
     tax_regions: dict[int, TaxRegion]
     invoice_templates: dict[int, InvoiceTemplate]
     countries: dict[int, Country]
+    default_billing_admins: list[int] = field(default_factory=list)
 
     def max_length(self, entity: str, name: str) -> int:
         rule = self.rules.get(entity, {}).get(name.lower())
@@ -71,7 +72,10 @@ class CompanyFacts:
     reads: int = field(default=0)
 
 
-async def load_lookups(reference: ReferenceData) -> Lookups:
+async def load_lookups(
+    reference: ReferenceData, billing_admin_emails: Iterable[str] = ()
+) -> Lookups:
+    """Tenant lists; ``billing_admin_emails`` (BILLING_ADMINS) become the default to-do owners."""
     rules = {
         e: await reference.field_rules(e) for e in ("Companies", "Contracts", "ClientPortalUsers")
     }
@@ -81,8 +85,10 @@ async def load_lookups(reference: ReferenceData) -> Lookups:
         "portal_time_format", "note_action_type", "todo_action_type",
     )  # fmt: skip
     picklists = {name: await reference.picklist(name) for name in names}
-    services = await reference.client.query_models(Service, [f("isActive").eq(True)])
+    services = await reference.services()
+    admins = [await reference.resource_by_email(email) for email in billing_admin_emails]
     return Lookups(
+        default_billing_admins=[a.id for a in admins if a is not None and a.id is not None],
         rules=rules,
         picklists=picklists,
         resources={r.id: r for r in await reference.active_resources() if r.id is not None},

@@ -143,7 +143,7 @@ class _Planner:
         if self.facts.company.parent_company_id in self.facts.related:
             names[self.facts.company.parent_company_id] = self.facts.related[
                 self.facts.company.parent_company_id
-            ].company_name  # type: ignore[index]
+            ].company_name
         show = {"parentCompanyID": lambda v: names.get(v, v) if v is not None else None}
         return [self._company_patch("parent", "parent", {"parentCompanyID": self.r.parent_company}, show,
                                     parent=names[self.r.parent_company])]  # fmt: skip
@@ -352,12 +352,12 @@ class _Planner:
                     target["contractServiceID"] = row.id
                 else:
                     from_run["contractServiceID"] = f"contract_service:{service_id}"
-                current = device.model_dump(by_alias=True)
+                device_now = device.model_dump(by_alias=True)
                 show = {"serviceID": lambda v: self.lk.services[v].name if v in self.lk.services else v,
                         "serviceLevelAgreementID": lambda v: _label(pl["sla"], v)}  # fmt: skip
-                changes = _diff(current, target, show)
+                changes = _diff(device_now, target, show)
                 for api_field in from_run:
-                    changes.append(Change(api_field, current.get(api_field), "(new)"))
+                    changes.append(Change(api_field, device_now.get(api_field), "(new)"))
                 fields = {c.field: target[c.field] for c in changes if c.field in target}
                 steps.append(PatchStep(
                     f"device:{device_id}", "device",
@@ -395,8 +395,9 @@ class _Planner:
     def todos(self, missing: list[str]) -> list[Step]:
         if not missing:
             return []
-        owners = self.r.billing_admins or (
-            [self.facts.company.owner_resource_id] if self.facts.company.owner_resource_id else []
+        owner = self.facts.company.owner_resource_id
+        owners = (
+            self.r.billing_admins or self.lk.default_billing_admins or ([owner] if owner else [])
         )
         marker = f"{TODO_MARK}{self.r.reference}]"
         action = _preferred(self.lk.picklists["todo_action_type"], "billing follow-up")

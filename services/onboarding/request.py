@@ -110,7 +110,7 @@ class OnboardingRequest(BaseModel):
                 "OnboardingRequest",
                 [
                     InitErrorDetails(
-                        type=PydanticCustomError(i.key, i.key, i.params),  # type: ignore[typeddict-item]
+                        type=PydanticCustomError(i.key, i.key, i.params),
                         loc=i.loc,
                         input=None,
                     )
@@ -313,7 +313,7 @@ def _tenant_rules(r: OnboardingRequest, facts: CompanyFacts) -> list[Issue]:
                 )
             )
     if r.attention_contact in contacts:
-        contact = contacts[r.attention_contact]  # type: ignore[index]
+        contact = contacts[r.attention_contact]
         name = f"{contact.first_name or ''} {contact.last_name or ''}".strip()
         limit = lookups.max_length("Companies", "billToAttention")
         if limit and len(name) > limit:

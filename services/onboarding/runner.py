@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,6 +90,7 @@ class Runner:
         lease: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         owner: str | None = None,
+        billing_admin_emails: Sequence[str] = (),
     ) -> None:
         self.client = client
         self.reference = reference
@@ -98,6 +99,7 @@ class Runner:
         self.lease = lease
         self.clock = clock
         self.owner = owner or uuid.uuid4().hex
+        self.billing_admin_emails = list(billing_admin_emails)
         self._fresh: dict[str, Plan] = {}
 
     # ----- before the run ---------------------------------------------------------------------
@@ -107,7 +109,7 @@ class Runner:
         if company in (None, ""):
             return None
         related = [answers.get("parent_company"), *(answers.get("child_companies") or [])]
-        lookups = await load_lookups(self.reference)
+        lookups = await load_lookups(self.reference, self.billing_admin_emails)
         ids = [int(i) for i in related if i not in (None, "")]
         return await load_company_facts(self.client, lookups, int(company), related_ids=ids)
 

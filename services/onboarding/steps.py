@@ -53,7 +53,7 @@ class RunContext:
     secrets: list[PortalSecret] = field(default_factory=list)
 
 
-PASSWORD_SYMBOLS = "!#$%*+-=?@^_~"  # printable, no quote, no space: Autotask's portal rules
+PASSWORD_SYMBOLS = "!#$%*+-=?@^_~"  # noqa: S105 (an alphabet) printable, no quote or space
 
 
 def generate_password(length: int = 20) -> str:
