@@ -262,12 +262,11 @@ class _Planner:
             "billToAddressToUse": lambda v: _label(bill_to, v),
             "billToCountryID": lambda v: lk.countries[v].name if v in lk.countries else v,
         }
-        after = self.facts.company.model_copy(
-            update={
-                k: v
-                for k, v in Company.model_validate(target).model_dump(exclude_unset=True).items()
-            }
-        )
+        # The company as it will be after the whole plan: the parent link counts for "bill the parent".
+        update = Company.model_validate(target).model_dump(exclude_unset=True)
+        if r.parent_company is not None:
+            update["parent_company_id"] = r.parent_company
+        after = self.facts.company.model_copy(update=update)
         if not target:
             return [], after
         return [self._company_patch("invoice", "invoice", target, show)], after

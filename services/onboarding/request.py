@@ -158,9 +158,8 @@ def validate(
 ) -> tuple[OnboardingRequest | None, list[Issue]]:
     """Validate the visible answers; return the request, or the issues by question."""
     try:
-        request = OnboardingRequest.model_validate(
-            visible_answers(answers), context={"facts": facts}
-        )
+        given = {k: v for k, v in visible_answers(answers).items() if v is not None}  # unanswered
+        request = OnboardingRequest.model_validate(given, context={"facts": facts})
     except ValidationError as exc:
         return None, [_issue(e) for e in exc.errors()]
     return request, []
