@@ -21,7 +21,12 @@ from services.onboarding.form import Kind, Question
 from services.onboarding.options import Option, OptionSources
 from services.onboarding.plan import Plan
 from services.onboarding.request import Issue
-from services.onboarding.runner import AlreadyRunningError, Runner, RunReport
+from services.onboarding.runner import (
+    AlreadyRunningError,
+    Runner,
+    RunReport,
+    UnknownOnboardingError,
+)
 from services.store import repositories as repo
 from services.store.db import Database
 
@@ -117,6 +122,9 @@ async def resume(onboarding_id: str, *, runner: Runner, t: Translator, echo: Ech
     except AlreadyRunningError:
         echo(f"{onboarding_id}: {t('status.applying')}")
         return 1
+    except UnknownOnboardingError:
+        echo(t("console.unknown_onboarding", id=onboarding_id))
+        return 1
     echo(render_report(report, t))
     return 0 if report.status == "applied" else 1
 
@@ -202,12 +210,16 @@ class Prompter:
             if q.source == "companies":
                 query = await questionary.text(t("console.choose_company")).ask_async() or ""
             options = await self.sources.options(q.source, answers, query)
-            choices = [questionary.Choice(t("console.none"), None), *_choices(options)]
-            return await questionary.select(
+            # questionary takes a None value to mean "use the title", so "" stands for no answer.
+            choices = [questionary.Choice(t("console.none"), ""), *_choices(options)]
+            picked = await questionary.select(
                 label, choices=choices, default=_find(choices, current)
             ).ask_async()
+            return None if picked == "" else picked
         if q.kind == Kind.MULTI_SELECT and q.source:
             options = await self.sources.options(q.source, answers)
+            if not options:
+                return []
             chosen = set(current or [])
             choices = [
                 questionary.Choice(o.label, o.value, checked=o.value in chosen) for o in options

@@ -1,0 +1,80 @@
+"""``onboard-bot onboard``: answers files (dry run, apply, re-run, CSV, errors) and the prompts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    for name in ("acme-dental.yaml", "clients.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    return tmp_path
+
+
+def _onboard(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["onboard", *args])
+    return result.exit_code, result.output
+
+
+def test_a_yaml_file_is_a_dry_run_unless_apply_is_given(files: Path) -> None:
+    code, out = _onboard("--answers", str(files / "acme-dental.yaml"))
+    assert code == 0, out
+    assert "built-in SANDBOX" in out
+    assert "Plan for Acme Dental: 21 change(s) in 21 step(s)" in out
+    assert "Organization type: Prospect -> Customer" in out
+    assert "Invoice setup left for the billing administrator: tax ID" in out
+    assert "Dry run: nothing was written" in out
+    code, again = _onboard("--answers", str(files / "acme-dental.yaml"))
+    assert "21 change(s)" in again  # nothing was written the first time
+
+
+def test_apply_then_rerun_shows_no_change(files: Path) -> None:
+    code, out = _onboard("--answers", str(files / "acme-dental.yaml"), "--apply")
+    assert code == 0, out
+    assert "Acme Dental: onboarding applied (21 change(s), 0 already in place)." in out
+    assert out.count("Client Portal password for") == 2
+    code, again = _onboard("--answers", str(files / "acme-dental.yaml"))
+    assert "Plan for Acme Dental: 0 change(s) in 21 step(s)" in again
+    assert again.count("no change") == 21
+
+
+def test_a_csv_file_plans_each_client_in_spanish(files: Path) -> None:
+    code, out = _onboard("--answers", str(files / "clients.csv"), "--lang", "es")
+    assert code == 0, out
+    assert "Plan para Cedar & Pine Law" in out and "Plan para Delta Print Works" in out
+    assert 'Contrato Block Hours "Delta block of 20 hours"' in out
+    assert out.count("Simulación: no se escribió nada") == 2
+
+
+def test_unknown_names_are_reported_on_their_question(files: Path) -> None:
+    bad = files / "bad.yaml"
+    bad.write_text(
+        (files / "acme-dental.yaml")
+        .read_text()
+        .replace("Premium 24x7", "Platinum")
+        .replace("Oscar Young", "Nobody Here")
+    )
+    code, out = _onboard("--answers", str(bad))
+    assert code == 1
+    assert "Service level agreement (SLA): Choose one of the listed values." in out
+    assert "Attention: Choose one of the listed values." in out
+
+
+def test_resume_of_an_unknown_onboarding_says_so() -> None:
+    code, out = _onboard("--resume", "nope")
+    assert code == 1 and "No onboarding has the id nope." in out
+
+
+def test_migrate_brings_the_database_to_the_latest_schema() -> None:
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "is at the latest schema" in result.output

@@ -1,0 +1,85 @@
+"""The terminal front-end's prompts, driven by keystrokes through prompt_toolkit's pipe input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from bot.container import build
+from bot.settings import Settings
+from handlers.console import Prompter
+from services.i18n import Translator
+from services.store import repositories as repo
+from services.store.migrate import upgrade
+
+DOWN, ENTER = "\x1b[B", "\r"
+
+
+async def test_a_break_fix_client_onboarded_through_the_prompts(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, sandbox_state_file=tmp_path / "tenant.json",
+                        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")  # fmt: skip
+    await upgrade(settings.database_url)
+    keys = [
+        "Delta" + ENTER,
+        DOWN + ENTER,  # company: search, then pick the match
+        DOWN + ENTER,  # client type: break/fix
+        ENTER,  # convert to customer: yes (default)
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,  # team (none), primary contact (none), portal (none), Taskfire (no)
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,  # parent: search "", (none); children (none); bill parent (no)
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,  # billing: all left for the billing admin
+        ENTER,  # break/fix SLA: none
+        ENTER,
+        DOWN + ENTER,
+        "Delta T&M" + ENTER,
+        "2027-01-01" + ENTER,
+        "2027-12-31" + ENTER,  # a contract
+        "n",  # no second contract
+        "y",  # apply the plan
+    ]
+    lines: list[str] = []
+    async with build(settings) as container:
+        prompter = Prompter(runner=container.runner, sources=container.options, db=container.db,
+                            t=Translator("en"), echo=lines.append)  # fmt: skip
+        with create_pipe_input() as pipe:
+            pipe.send_text("".join(keys))
+            with create_app_session(input=pipe, output=DummyOutput()):
+                code = await prompter.run()
+        assert container.sandbox is not None
+        tenant = container.sandbox.tenant
+        async with container.db.transaction() as session:
+            drafts = await repo.list_drafts(session, platform="console", user_id=_user())
+    out = "\n".join(lines)
+    assert code == 0, out
+    assert "Plan for Delta Print Works" in out
+    assert "Delta Print Works: onboarding applied" in out
+    delta = next(
+        c for c in tenant.table("Companies").values() if c["companyName"] == "Delta Print Works"
+    )
+    assert delta["companyType"] == 1
+    assert [
+        c["contractName"]
+        for c in tenant.table("Contracts").values()
+        if c["companyID"] == delta["id"]
+    ] == ["Delta T&M"]
+    assert drafts == []  # an applied onboarding leaves no draft behind
+
+
+def _user() -> str:
+    from handlers.console import _user
+
+    return _user()

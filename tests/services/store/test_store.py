@@ -1,0 +1,116 @@
+"""Storage on SQLite (always) and PostgreSQL (when reachable; required in CI)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from services.autotask.client import AutotaskClient
+from services.autotask.reference import ReferenceData
+from services.autotask.sandbox import Tenant
+from services.onboarding.runner import Runner
+from services.store import repositories as repo
+from services.store.db import Database
+from services.store.engine import make_engine
+from services.store.migrate import check, upgrade
+from tests.onboarding_support import managed_answers
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    await _reset(url)
+    yield url
+    await _reset(url)
+
+
+async def _reset(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        for table in (
+            "reminder_schedules",
+            "step_runs",
+            "audit_events",
+            "onboardings",
+            "drafts",
+            "alembic_version",
+        ):
+            await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    await engine.dispose()
+
+
+async def test_migrations_reach_head_and_match_the_tables_in_code(database_url: str) -> None:
+    await upgrade(database_url)
+    await check(database_url)  # raises if the models and the migrated schema differ
+    await upgrade(database_url)  # idempotent at start-up
+
+
+async def test_a_draft_survives_a_restart(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = make_engine(database_url)
+    async with Database(engine).transaction() as session:
+        draft = await repo.save_draft(session, platform="slack", user_id="U1", page="billing",
+                                      answers={"company": 7, "tax_id": "74-1"}, company_id=7)  # fmt: skip
+        draft_id = draft.id
+    await engine.dispose()
+
+    engine = make_engine(database_url)  # a new process
+    async with Database(engine).transaction() as session:
+        found = await repo.latest_draft(session, platform="slack", user_id="U1")
+    await engine.dispose()
+    assert found is not None and found.id == draft_id
+    assert found.answers == {"company": 7, "tax_id": "74-1"} and found.page == "billing"
+    assert found.updated_at.tzinfo is not None
+
+
+async def test_only_one_of_two_concurrent_claims_wins(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = make_engine(database_url)
+    db = Database(engine)
+    async with db.transaction() as session:
+        onboarding = await repo.create_onboarding(session, company_id=1, company_name="A", platform="t",
+                                                  requested_by="U1", request={})  # fmt: skip
+    now = datetime.now(UTC)
+
+    async def claim(owner: str) -> bool:
+        async with db.transaction() as session:
+            return await repo.claim_onboarding(session, onboarding_id=onboarding.id, owner=owner, now=now,
+                                               lease=timedelta(minutes=2))  # fmt: skip
+
+    results = await asyncio.gather(*(claim(f"replica-{i}") for i in range(4)))
+    assert sorted(results) == [False, False, False, True]
+    later = now + timedelta(minutes=3)
+    async with db.transaction() as session:  # an expired lease can be taken over
+        assert await repo.claim_onboarding(session, onboarding_id=onboarding.id, owner="replica-9",
+                                           now=later, lease=timedelta(minutes=2))  # fmt: skip
+    await engine.dispose()
+
+
+async def test_a_full_onboarding_is_stored_and_audited(
+    database_url: str, autotask: AutotaskClient, tenant: Tenant
+) -> None:
+    await upgrade(database_url)
+    engine = make_engine(database_url)
+    db = Database(engine)
+    runner = Runner(client=autotask, reference=ReferenceData(autotask), db=db)
+    onboarding_id, _ = await runner.submit(managed_answers(tenant), platform="t", requested_by="U1")
+    assert onboarding_id
+    report = await runner.apply(onboarding_id)
+    assert report.status == "applied"
+    async with db.transaction() as session:
+        stored = await repo.get_onboarding(session, onboarding_id=onboarding_id)
+        events = await repo.audit_trail(session, onboarding_id=onboarding_id)
+        listed = await repo.list_onboardings(session, requested_by="U1")
+    await engine.dispose()
+    assert stored is not None and stored.status == "applied" and stored.lease_owner is None
+    assert [s.state for s in stored.steps] == ["done"] * len(stored.steps)
+    assert sum(1 for e in events if e.entity) >= len(stored.steps)
+    assert [o.id for o in listed] == [onboarding_id]
