@@ -1,0 +1,88 @@
+"""Autotask calls of a full managed-services onboarding, next to the minimum the plan needs.
+
+Scenario: a prospect with 5 team members, 3 Client Portal users, 20 devices on 2 services, a
+parent organization, invoice settings, a recurring contract. The minimum is the reads the plan must
+do (each data source read once, plus the extra 500-row pages its size forces) plus one write per
+change; the target is within 1.2x, and a re-run of the applied onboarding must write nothing.
+
+    .venv/bin/python -m bench.onboarding_calls
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from services.autotask.client import AutotaskClient
+from services.autotask.reference import ReferenceData
+from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
+from services.autotask.sandbox.transport import Call
+from services.onboarding.plan import Plan
+from services.onboarding.runner import Runner
+from services.onboarding.steps import ContractServiceStep
+from tests.onboarding_support import managed_answers, sqlite_database, writes
+
+TARGET = 1.2
+
+
+def minimum_writes(plan: Plan) -> int:
+    total = 0
+    for step in plan.changes:
+        if isinstance(step, ContractServiceStep):
+            total += (step.existing_id is None) + (step.current_units != step.target_units)
+        else:
+            total += 1
+    return total
+
+
+def minimum_reads(reads: list[Call], rows_by_entity: Counter[str]) -> int:
+    """Each (verb, endpoint) read once, plus the pages a 500-row limit forces on big lists."""
+    distinct = {(c.method, c.entity, c.path.split("/")[1] if "/" in c.path else "") for c in reads}
+    extra_pages = sum(max(0, math.ceil(n / 500) - 1) for n in rows_by_entity.values())
+    return len(distinct) + extra_pages
+
+
+def reads_of(calls: list[Call]) -> list[Call]:
+    return [c for c in calls if c not in writes(calls) and c.entity != "ThresholdInformation"]
+
+
+async def main() -> None:
+    tenant = build_tenant()
+    answers = managed_answers(tenant, team=5, portal=3, devices=20)
+    sandbox = SandboxTransport(tenant)
+    async with sqlite_database(Path(tempfile.mkdtemp()) / "bench.db") as db, httpx.AsyncClient(transport=sandbox) as http:
+        client = AutotaskClient(sandbox_credentials(), http_client=http)
+        runner = Runner(client=client, reference=ReferenceData(client), db=db)
+        await client.zone()
+        rows = Counter({"Contacts": sum(1 for c in tenant.table("Contacts").values() if c["companyID"] == answers["company"])})
+
+        results = []
+        for label in ("first run", "re-run"):
+            runner.reference = ReferenceData(client)  # a cold cache each time: count every read
+            sandbox.reset_log()
+            onboarding_id, preview = await runner.submit(answers, platform="bench", requested_by="bench")
+            assert onboarding_id and preview.plan
+            plan_reads = list(sandbox.calls)
+            report = await runner.apply(onboarding_id)
+            assert report.status == "applied", report.failed
+            actual_reads = reads_of(sandbox.calls)
+            actual_writes = writes(sandbox.calls)
+            need = minimum_reads(reads_of(plan_reads), rows) + minimum_writes(preview.plan)
+            results.append((label, len(actual_reads), len(actual_writes), need, len(preview.plan.changes), len(preview.plan.steps)))
+
+    print("Managed-services onboarding: 5 team members, 3 portal users, 20 devices\n")
+    print(f"{'run':10} {'reads':>6} {'writes':>7} {'total':>6} {'minimum':>8} {'ratio':>6}  steps (with changes)")
+    for label, r, w, need, changes, steps in results:
+        print(f"{label:10} {r:>6} {w:>7} {r + w:>6} {need:>8} {(r + w) / need:>6.2f}  {steps} ({changes})")
+    first, rerun = results
+    print(f"\ntarget: total within {TARGET}x of the minimum; a re-run writes nothing")
+    print("met" if all((r + w) / need <= TARGET for _, r, w, need, *_ in results) and rerun[2] == 0 else "NOT MET")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
