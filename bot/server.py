@@ -38,4 +38,8 @@ def create_app(container: Container) -> web.Application:
     app[CONTAINER] = container
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if container.settings.slack_mode == "http":
+        from bot.slack import build_app, events_route
+
+        app.router.add_post("/slack/events", events_route(build_app(container)))
     return app

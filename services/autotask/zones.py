@@ -68,3 +68,11 @@ class AutotaskAuth(httpx.Auth):
             request.headers["UserName"] = self._credentials.username
             request.headers["Secret"] = self._credentials.secret.get_secret_value()
         yield request
+
+
+def company_url(zone: Zone, company_id: int) -> str | None:
+    """The company's page in the Autotask web UI, when the zone's web URL is known."""
+    if not zone.web_url:
+        return None
+    base = zone.web_url if zone.web_url.endswith("/") else zone.web_url + "/"
+    return f"{base}Mvc/CRM/AccountDetail.mvc?AccountID={company_id}"

@@ -9,6 +9,7 @@ even if the process died before recording it, is then "no change", so nothing is
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,17 +102,38 @@ class Runner:
         self.owner = owner or uuid.uuid4().hex
         self.billing_admin_emails = list(billing_admin_emails)
         self._fresh: dict[str, Plan] = {}
+        self._facts_cache: dict[tuple[int, tuple[int, ...]], tuple[float, CompanyFacts]] = {}
 
     # ----- before the run ---------------------------------------------------------------------
 
-    async def facts(self, answers: Mapping[str, Any]) -> CompanyFacts | None:
+    async def facts(
+        self, answers: Mapping[str, Any], *, max_age: float = 0.0
+    ) -> CompanyFacts | None:
+        """The company's snapshot; ``max_age`` > 0 accepts a recent one (form pages, not runs)."""
         company = answers.get("company")
         if company in (None, ""):
             return None
         related = [answers.get("parent_company"), *(answers.get("child_companies") or [])]
+        ids = tuple(sorted(int(i) for i in related if i not in (None, "")))
+        key = (int(company), ids)
+        cached = self._facts_cache.get(key)
+        now = time.monotonic()
+        if max_age > 0 and cached is not None and now - cached[0] <= max_age:
+            return cached[1]
         lookups = await load_lookups(self.reference, self.billing_admin_emails)
-        ids = [int(i) for i in related if i not in (None, "")]
-        return await load_company_facts(self.client, lookups, int(company), related_ids=ids)
+        facts = await load_company_facts(self.client, lookups, int(company), related_ids=ids)
+        if facts is not None:
+            self._facts_cache[key] = (now, facts)
+        return facts
+
+    async def check_page(self, answers: Mapping[str, Any], page: str) -> list[Issue]:
+        """The issues of one form page, against a snapshot at most a minute old."""
+        try:
+            facts = await self.facts(answers, max_age=60.0)
+        except (TypeError, ValueError):
+            facts = None
+        _, issues = validate(answers, facts)
+        return [i for i in issues if i.page == page]
 
     async def preview(self, answers: Mapping[str, Any]) -> Preview:
         """Validate against the tenant and, when valid, plan: what the review page shows."""

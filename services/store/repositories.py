@@ -60,6 +60,20 @@ async def list_drafts(session: AsyncSession, *, platform: str, user_id: str) -> 
     return (await session.execute(stmt.order_by(Draft.updated_at.desc()))).scalars().all()
 
 
+APPLYING = "__applying__"
+
+
+async def claim_draft(session: AsyncSession, *, draft_id: str) -> bool:
+    """Mark a draft as being applied; only the first of two concurrent Apply clicks gets ``True``."""
+    stmt = (
+        update(Draft)
+        .where(Draft.id == draft_id, Draft.page != APPLYING)
+        .values(page=APPLYING, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def delete_draft(session: AsyncSession, *, draft_id: str) -> None:
     draft = await session.get(Draft, draft_id)
     if draft is not None:
@@ -115,6 +129,16 @@ async def list_onboardings(
         stmt = stmt.where(Onboarding.company_id == company_id)
     stmt = stmt.order_by(Onboarding.created_at.desc()).limit(limit)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def onboarding_for_draft(session: AsyncSession, *, draft_id: str) -> Onboarding | None:
+    """The onboarding a draft already became: a second Apply click must not start another."""
+    stmt = (
+        select(Onboarding)
+        .where(Onboarding.draft_id == draft_id)
+        .order_by(Onboarding.created_at.desc())
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
 async def claim_onboarding(

@@ -62,10 +62,13 @@ class Fault:
     method: str | None = None
     timeout: bool = False
     after_write: bool = False
+    path: str | None = None  # e.g. "Contracts" hits the create, not "Contracts/query"
 
-    def matches(self, method: str, entity: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and (
-            self.entity is None or self.entity.lower() == entity.lower()
+    def matches(self, method: str, entity: str, path: str = "") -> bool:
+        return (
+            (self.method is None or self.method.upper() == method)
+            and (self.entity is None or self.entity.lower() == entity.lower())
+            and (self.path is None or self.path.lower() == path.lower())
         )
 
 
@@ -145,7 +148,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             try:
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                fault = self._take_fault(method, entity)
+                fault = self._take_fault(method, entity, rest)
                 if fault and not fault.after_write:
                     raise _fault_error(fault, request)
                 status, payload = self._route(method, rest, body, request)
@@ -166,9 +169,9 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         if self.on_call:
             self.on_call(call)
 
-    def _take_fault(self, method: str, entity: str) -> Fault | None:
+    def _take_fault(self, method: str, entity: str, path: str) -> Fault | None:
         for i, fault in enumerate(self.faults):
-            if fault.matches(method, entity):
+            if fault.matches(method, entity, path):
                 return self.faults.pop(i)
         return None
 

@@ -1,0 +1,62 @@
+"""What the Slack listeners need, built once by ``bot/slack.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from services.autotask.zones import company_url
+from services.directory import Directory
+from services.onboarding.options import OptionSources
+from services.onboarding.runner import Runner
+from services.store.db import Database
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    id: str
+    email: str | None
+    locale: str
+    tz: str | None
+
+
+@dataclass
+class SlackDeps:
+    runner: Runner
+    options: OptionSources
+    db: Database
+    directory: Directory
+    ack_budget: float = 2.0  # seconds of work allowed before an ack; Slack waits 3
+    user_ttl: float = 600.0
+    _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` after the reply; keep a reference so the task is not collected midway."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def user(self, client: AsyncWebClient, user_id: str) -> SlackUser:
+        """E-mail, locale and time zone of a Slack user (``users.info``), cached for a while."""
+        cached = self._users.get(user_id)
+        if cached and time.monotonic() - cached[0] < self.user_ttl:
+            return cached[1]
+        reply: Any = await client.users_info(user=user_id, include_locale=True)
+        data = reply["user"]
+        user = SlackUser(
+            user_id,
+            (data.get("profile") or {}).get("email"),
+            data.get("locale") or "en-US",
+            data.get("tz"),
+        )
+        self._users[user_id] = (time.monotonic(), user)
+        return user
+
+    async def company_link(self, company_id: int) -> str | None:
+        return company_url(await self.runner.client.zone(), company_id)

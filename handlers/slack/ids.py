@@ -1,0 +1,28 @@
+"""Stable Slack ids: callback ids and action ids. Input block ids are the form's question ids."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+COMMAND = "/onboard"
+
+
+class Callback(StrEnum):
+    PAGE = "onboard_page"
+    REVIEW = "onboard_review"
+    LOADING = "onboard_loading"
+    RESUME = "onboard_resume"
+    DONE = "onboard_done"
+
+
+class Action(StrEnum):
+    BACK = "nav_back"
+    RESUME_DRAFT = "draft_resume"
+    NEW_DRAFT = "draft_new"
+    RETRY = "run_retry"
+    OPEN_AUTOTASK = "open_autotask"
+    HOME_RESUME = "home_resume"
+    HOME_RETRY = "home_retry"
+
+
+STEP_PREFIX = "step_"  # nothing dispatches on these; they only label blocks

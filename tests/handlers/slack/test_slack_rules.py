@@ -1,0 +1,234 @@
+"""Slack's rules: signatures, retries, the 3-second deadline, languages, drafts, who may onboard."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.handlers.slack.conftest import Harness
+from tests.handlers.slack.test_flow import open_form, submit
+from tests.onboarding_support import company_id, contacts_of
+from tests.slack_stub import (
+    checkbox,
+    command_body,
+    payload_body,
+    radio,
+    select,
+    signed,
+    state,
+)
+
+
+async def test_a_bad_or_stale_signature_is_rejected(slack: Harness) -> None:
+    body = command_body("Acme Dental")
+    assert (await slack.post(body, signed(body, secret="not-the-secret"))).status == 401
+    assert (await slack.post(body, signed(body, timestamp=int(time.time()) - 600))).status == 401
+    assert slack.stub.named("views.open") == []
+
+
+async def test_a_retried_request_starts_nothing_new(slack: Harness) -> None:
+    body = command_body("Acme Dental")
+    reply = await slack.post(
+        body, {**signed(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    assert reply.status == 200
+    assert slack.stub.named("views.open") == []
+
+
+async def test_the_modal_opens_before_any_autotask_call_even_when_autotask_is_slow(
+    slack: Harness,
+) -> None:
+    started: list[float] = []
+    slack.sandbox.on_call = None
+    inner = slack.sandbox.handle_async_request
+
+    async def timed(request):  # type: ignore[no-untyped-def]
+        started.append(time.monotonic())
+        return await inner(request)
+
+    slack.sandbox.handle_async_request = timed  # type: ignore[method-assign]
+    slack.sandbox.latency = 5.0
+    reply = await slack.command("Acme Dental")
+    assert reply.status == 200 and reply.seconds < 1.0
+    [opened] = await slack.stub.wait_for("views.open", timeout=3)
+    assert opened.args["view"]["callback_id"] == "onboard_loading"
+    assert not started or opened.at < min(started)
+    slack.sandbox.latency = 0.0  # let the background work finish quickly
+    await slack.stub.wait_for("views.update", timeout=20)
+
+
+async def test_typeahead_answers_from_cache_in_under_a_second_with_slow_autotask(
+    slack: Harness,
+) -> None:
+    view = await open_form(slack)  # loads the company list into the cache
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    view = await submit(
+        slack,
+        view,
+        state(
+            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
+        ),
+    )
+    await slack.container.options.options(
+        "contacts", {"company": acme}
+    )  # what choosing the company warms
+    slack.sandbox.latency = 5.0
+    for action, query in (("company", "acme"), ("primary_contact", "")):
+        started = time.monotonic()
+        reply = await slack.post(
+            payload_body(
+                {
+                    "type": "block_suggestion",
+                    "action_id": action,
+                    "block_id": action,
+                    "value": query,
+                    "team": {"id": "T1"},
+                    "user": {"id": "U1"},
+                    "view": {
+                        "id": "V1",
+                        "private_metadata": view["private_metadata"],
+                        "callback_id": "onboard_page",
+                    },
+                }
+            )
+        )
+        assert reply.status == 200
+        assert time.monotonic() - started < 1.0
+        assert reply.body["options"], action
+    assert (
+        any(o["text"]["text"] == "Acme Dental" for o in reply.body["options"]) is False
+    )  # contacts, not companies
+    slack.sandbox.latency = 0.0
+
+
+async def _people_page(slack: Harness, user_id: str) -> dict:  # type: ignore[type-arg]
+    view = await open_form(slack, "Acme Dental", user_id=user_id)
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    return await submit(
+        slack,
+        view,
+        state(
+            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
+        ),
+        user_id=user_id,
+    )
+
+
+async def test_validation_errors_come_back_beside_the_field_in_the_users_language(
+    slack: Harness,
+) -> None:
+    tenant = slack.sandbox.tenant
+    stranger = contacts_of(tenant, company_id(tenant, "Lakeside Realty"))[0]["id"]
+    for user_id, expected in (
+        ("U1", "This contact does not belong to Acme Dental."),
+        ("U2", "Este contacto no pertenece a Acme Dental."),
+    ):
+        view = await _people_page(slack, user_id)
+        reply = await slack.payload(
+            slack.view_submission(view, state(primary_contact=select(stranger)), user_id=user_id)
+        )
+        assert reply.status == 200 and reply.seconds < 3
+        assert reply.body == {"response_action": "errors", "errors": {"primary_contact": expected}}
+
+
+async def test_back_keeps_every_answer(slack: Harness) -> None:
+    view = await _people_page(slack, "U1")
+    contact = contacts_of(slack.sandbox.tenant, company_id(slack.sandbox.tenant, "Acme Dental"))[0][
+        "id"
+    ]
+    values = state(primary_contact=select(contact))
+    await slack.payload(slack.block_action(view, "nav_back", "people", values=values))
+    await slack.stub.wait_for("views.update", 2)
+    client_page = slack.stub.named("views.update")[-1].args["view"]
+    assert client_page["blocks"][1]["block_id"] == "company"
+    view = await submit(slack, {**client_page, "id": "V1"}, {"values": {}})
+    primary = next(b for b in view["blocks"] if b.get("block_id") == "primary_contact")
+    assert primary["element"]["initial_option"]["value"] == str(contact)
+
+
+async def test_a_closed_draft_is_offered_again_and_resumes_where_it_was(slack: Harness) -> None:
+    view = await _people_page(slack, "U1")
+    closed = {
+        "type": "view_closed",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "view": {
+            "id": "V1",
+            "callback_id": "onboard_page",
+            "private_metadata": view["private_metadata"],
+        },
+    }
+    assert (await slack.payload(closed)).status == 200
+    updates = len(slack.stub.named("views.update"))
+    await slack.command("")
+    calls = await slack.stub.wait_for("views.update", updates + 1)
+    offer = calls[-1].args["view"]
+    assert offer["callback_id"] == "onboard_resume" and "Acme Dental" in str(offer["blocks"])
+    await slack.payload(slack.block_action({**offer, "id": "V2"}, "draft_resume", "x"))
+    calls = await slack.stub.wait_for("views.update", updates + 2)
+    resumed = calls[-1].args["view"]
+    assert "team_add" in {b.get("block_id") for b in resumed["blocks"]}  # the people page again
+
+
+async def test_someone_who_is_not_an_autotask_resource_is_told_why(slack: Harness) -> None:
+    await slack.command("Acme Dental", user_id="U3")
+    calls = await slack.stub.wait_for("views.update")
+    text = str(calls[-1].args["view"]["blocks"])
+    assert "visitor@elsewhere.example may not onboard clients" in text
+
+
+async def test_help_status_and_list(slack: Harness) -> None:
+    for text in ("help", "status", "list"):
+        reply = await slack.command(text)
+        assert reply.status == 200
+    calls = await slack.stub.wait_for("respond", 3)
+    texts = [c.args.get("text", "") for c in calls]
+    assert "/onboard status [company]" in texts[0]
+    assert texts[1] == "No onboardings yet."
+
+
+async def test_app_home_lists_drafts(slack: Harness) -> None:
+    await _people_page(slack, "U1")
+    event = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "event_id": "Ev1",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "D1"},
+    }
+    body = json.dumps(event)
+    reply = await slack.post(body, {**signed(body), "Content-Type": "application/json"})
+    assert reply.status == 200
+    [published] = await slack.stub.wait_for("views.publish")
+    assert published.args["user_id"] == "U1"
+    assert "Acme Dental" in str(published.args["view"]["blocks"])
+
+
+async def test_autotask_text_is_escaped_so_it_pings_no_one(slack: Harness) -> None:
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    slack.sandbox.tenant.table("Companies")[acme]["companyName"] = "<!channel> & Co"
+    await slack.container.options.companies()
+    view = await open_form(slack, "<!channel> & Co")
+    view = await submit(
+        slack,
+        view,
+        state(
+            company=select(acme), client_type=radio("break_fix"), convert_to_customer=checkbox(True)
+        ),
+    )
+    for _ in range(3):
+        view = await submit(slack, view, {"values": {}})
+    view = await submit(slack, view, {"values": {}})
+    assert view["callback_id"] == "onboard_review"
+    mrkdwn = " ".join(_mrkdwn(view["blocks"]))
+    assert "&lt;!channel&gt; &amp; Co" in mrkdwn and "<!channel>" not in mrkdwn
+
+
+def _mrkdwn(node: object) -> list[str]:
+    """Every mrkdwn text in a view: the only place Slack turns <!channel> into a ping."""
+    if isinstance(node, dict):
+        found = [str(node["text"])] if node.get("type") == "mrkdwn" else []
+        return found + [t for v in node.values() for t in _mrkdwn(v)]
+    if isinstance(node, list):
+        return [t for item in node for t in _mrkdwn(item)]
+    return []
