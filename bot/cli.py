@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 from aiohttp import web
 from pydantic import ValidationError
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot import __version__
 from bot.container import Container, build
 from bot.doctor import Check, render, run_checks
 from bot.sandbox_server import create_sandbox_app
+from bot.scheduler import refresh_reference, start_scheduler
 from bot.server import create_app
 from bot.settings import Settings
 from handlers.console import Prompter, resume, run_answers_file
@@ -103,9 +105,15 @@ async def _serve(settings: Settings, lang: str | None) -> None:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
-        click.echo(
-            f"HTTP: listening on http://{settings.host}:{settings.port} (GET /healthz, /readyz)"
+        routes = "GET /healthz, /readyz" + (
+            ", POST /slack/events" if settings.slack_mode == "http" else ""
         )
+        click.echo(f"HTTP: listening on http://{settings.host}:{settings.port} ({routes})")
+        scheduler = start_scheduler(container)
+        warm = asyncio.ensure_future(
+            refresh_reference(container)
+        )  # typeahead starts from a warm cache
+        socket = await _socket_mode(container) if settings.slack_mode == "socket" else None
         try:
             if settings.slack_mode == "off" and sys.stdin.isatty():
                 click.echo("Local mode: starting the terminal front-end (Ctrl+C to stop).")
@@ -115,7 +123,22 @@ async def _serve(settings: Settings, lang: str | None) -> None:
                     click.echo("Local mode, no terminal: use `onboard-bot onboard --answers FILE`.")
                 await asyncio.Event().wait()
         finally:
+            warm.cancel()
+            scheduler.shutdown(wait=False)
+            if socket is not None:
+                await socket.close_async()  # type: ignore[no-untyped-call]
             await runner.cleanup()
+
+
+async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
+    from bot.slack import build_app
+
+    assert container.settings.slack_app_token is not None
+    token = container.settings.slack_app_token.get_secret_value()
+    handler = AsyncSocketModeHandler(build_app(container), token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    click.echo("Slack: connected in Socket Mode")
+    return handler
 
 
 @main.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slack_sdk.errors import SlackApiError
+
 from bot.container import Container
 from services.autotask.errors import AuthenticationError, AutotaskError, PermissionDeniedError
 from services.store.engine import describe, ping
@@ -93,7 +95,38 @@ async def run_checks(container: Container) -> list[Check]:
     except AutotaskError as exc:
         checks.append(Check("Autotask hourly budget", False, str(exc), "retry in a minute"))
 
-    return [*checks, await _database(container)]
+    return [*checks, await _database(container), *await _slack(container)]
+
+
+SLACK_SCOPES = ("commands", "chat:write", "im:write", "users:read", "users:read.email")
+
+
+async def _slack(container: Container) -> list[Check]:
+    settings = container.settings
+    if settings.slack_mode == "off":
+        fix = "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to serve Slack"
+        return [Check("Slack", True, "not configured (local mode)", fix, warning=True)]
+    from bot.slack import web_client
+
+    try:
+        reply = await web_client(settings).auth_test()
+    except SlackApiError as exc:
+        fix = "copy the Bot User OAuth Token of the installed app into SLACK_BOT_TOKEN"
+        return [Check("Slack token", False, f"auth.test: {exc.response.get('error')}", fix)]
+    except Exception as exc:
+        return [
+            Check("Slack token", False, f"auth.test: {type(exc).__name__}", "check SLACK_API_URL")
+        ]
+    granted = {
+        s.strip() for s in (reply.headers.get("x-oauth-scopes") or "").split(",") if s.strip()
+    }
+    missing = [s for s in SLACK_SCOPES if s not in granted]
+    detail = ", ".join(sorted(granted)) if not missing else "missing " + ", ".join(missing)
+    fix = "" if not missing else "add the scopes in manifest.yml, then reinstall the app"
+    return [
+        Check("Slack token", True, f"team {reply.get('team')} as bot {reply.get('user_id')}"),
+        Check("Slack scopes", not missing, detail, fix),
+    ]
 
 
 async def _database(container: Container) -> Check:

@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
 from services.store.tables import Onboarding
-from tests.handlers.slack.conftest import Harness, Reply
 from tests.onboarding_support import company_id, contacts_of, devices_of, resource_id, technicians
+from tests.slack_harness import Harness, Reply
 from tests.slack_stub import (
     checkbox,
     date_input,

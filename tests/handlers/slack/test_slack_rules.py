@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from tests.handlers.slack.conftest import Harness
 from tests.handlers.slack.test_flow import open_form, submit
 from tests.onboarding_support import company_id, contacts_of
+from tests.slack_harness import Harness
 from tests.slack_stub import (
     checkbox,
     command_body,
@@ -232,3 +232,11 @@ def _mrkdwn(node: object) -> list[str]:
     if isinstance(node, list):
         return [t for item in node for t in _mrkdwn(item)]
     return []
+
+
+async def test_doctor_checks_the_slack_token_and_scopes(slack: Harness) -> None:
+    from bot.doctor import run_checks
+
+    checks = {c.name: c for c in await run_checks(slack.container)}
+    assert checks["Slack token"].ok and "MSP" in checks["Slack token"].detail
+    assert checks["Slack scopes"].ok, checks["Slack scopes"].detail

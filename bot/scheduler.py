@@ -1,0 +1,36 @@
+"""APScheduler jobs of the process. Jobs are thin: each calls one service function."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.container import Container
+
+logger = logging.getLogger(__name__)
+
+
+async def refresh_reference(container: Container) -> None:
+    """Reload picklists, lookups and the company list, so form pages and typeahead hit a warm cache."""
+    try:
+        await container.reference.refresh_all()
+        await container.options.companies()
+    except Exception:
+        logger.exception("refreshing Autotask reference data failed; serving the cached lists")
+
+
+def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        refresh_reference,
+        "interval",
+        minutes=refresh_minutes,
+        args=[container],
+        id="reference-refresh",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.start()
+    return scheduler

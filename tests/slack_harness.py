@@ -1,0 +1,149 @@
+"""A running bot with Slack and Autotask faked at their wire: for Slack tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from bot.container import Container, build
+from bot.server import create_app
+from bot.settings import Settings
+from services.autotask.sandbox import SandboxTransport, build_tenant
+from services.store.migrate import upgrade
+from tests.slack_stub import (
+    SIGNING_SECRET,
+    SlackStub,
+    command_body,
+    payload_body,
+    running_stub,
+    signed,
+    user,
+)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    seconds: float
+
+
+@dataclass
+class Harness:
+    stub: SlackStub
+    sandbox: SandboxTransport
+    container: Container
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, body: str, headers: dict[str, str] | None = None) -> Reply:
+        started = time.monotonic()
+        async with self.http.post(self.url, data=body, headers=headers or signed(body)) as response:
+            text = await response.text()
+            seconds = time.monotonic() - started
+        try:
+            parsed: Any = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return Reply(response.status, parsed, seconds)
+
+    async def command(
+        self, text: str = "", *, user_id: str = "U1", channel_id: str = "C1"
+    ) -> Reply:
+        return await self.post(
+            command_body(
+                text, user_id=user_id, channel_id=channel_id, response_url=self.stub.url + "respond"
+            )
+        )
+
+    async def payload(self, payload: dict[str, Any]) -> Reply:
+        return await self.post(payload_body(payload))
+
+    def view_submission(
+        self, view: dict[str, Any], values: dict[str, Any], *, user_id: str = "U1"
+    ) -> dict[str, Any]:
+        return {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": user_id},
+            "view": {
+                "id": view.get("id", "V1"),
+                "hash": "h",
+                "callback_id": view["callback_id"],
+                "private_metadata": view.get("private_metadata", ""),
+                "state": values,
+                "type": "modal",
+            },
+        }
+
+    def block_action(
+        self,
+        view: dict[str, Any],
+        action_id: str,
+        value: str = "",
+        *,
+        values: dict[str, Any] | None = None,
+        user_id: str = "U1",
+    ) -> dict[str, Any]:
+        return {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": user_id},
+            "trigger_id": "trigger-2",
+            "actions": [
+                {"action_id": action_id, "block_id": action_id, "value": value, "type": "button"}
+            ],
+            "view": {
+                "id": view.get("id", "V1"),
+                "hash": "h",
+                "callback_id": view.get("callback_id", ""),
+                "private_metadata": view.get("private_metadata", ""),
+                "state": values or {"values": {}},
+                "type": "modal",
+            },
+        }
+
+
+USERS = {
+    "U1": user("U1", "marta.ruiz@brightline-it.example", "en-US"),
+    "U2": user("U2", "dan.okafor@brightline-it.example", "es-ES", "Europe/Madrid"),
+    "U3": user("U3", "visitor@elsewhere.example", "en-US"),
+}
+
+
+@asynccontextmanager
+async def running_bot(tmp_path: Path) -> AsyncIterator[Harness]:
+    stub = SlackStub(users=dict(USERS))
+    async with running_stub(stub):
+        settings = Settings(
+            _env_file=None,
+            slack_bot_token="xoxb-test-token",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=stub.url,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}",
+            sandbox_state_file=None,
+        )
+        await upgrade(settings.database_url)
+        sandbox = SandboxTransport(build_tenant())
+        async with build(settings, sandbox=sandbox) as container:
+            server = TestServer(create_app(container), host="127.0.0.1")
+            await server.start_server()
+            async with aiohttp.ClientSession() as http:
+                try:
+                    yield Harness(
+                        stub,
+                        sandbox,
+                        container,
+                        f"http://127.0.0.1:{server.port}/slack/events",
+                        http,
+                    )
+                finally:
+                    await server.close()
