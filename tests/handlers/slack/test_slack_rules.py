@@ -11,6 +11,7 @@ from tests.slack_harness import Harness
 from tests.slack_stub import (
     checkbox,
     command_body,
+    multi,
     payload_body,
     radio,
     select,
@@ -240,3 +241,54 @@ async def test_doctor_checks_the_slack_token_and_scopes(slack: Harness) -> None:
     checks = {c.name: c for c in await run_checks(slack.container)}
     assert checks["Slack token"].ok and "MSP" in checks["Slack token"].detail
     assert checks["Slack scopes"].ok, checks["Slack scopes"].detail
+
+
+async def test_a_dependent_answer_redraws_the_page_with_its_follow_up_questions(
+    slack: Harness,
+) -> None:
+    view = await _people_page(slack, "U1")
+    assert "portal_security_level" not in {b.get("block_id") for b in view["blocks"]}
+    contact = contacts_of(slack.sandbox.tenant, company_id(slack.sandbox.tenant, "Acme Dental"))[0][
+        "id"
+    ]
+    before = len(slack.stub.named("views.update"))
+    values = state(portal_contacts=multi([contact]))
+    await slack.payload(slack.block_action(view, "portal_contacts", values=values))
+    calls = await slack.stub.wait_for("views.update", before + 1)
+    blocks = {b.get("block_id") for b in calls[-1].args["view"]["blocks"]}
+    assert {"portal_security_level", "portal_date_format"} <= blocks
+
+
+async def test_progress_goes_to_a_dm_when_the_bot_is_not_in_the_channel(slack: Harness) -> None:
+    slack.stub.not_in_channel.add("C9")
+    tenant = slack.sandbox.tenant
+    reply = await slack.command("Delta Print Works", channel_id="C9")
+    assert reply.status == 200
+    calls = await slack.stub.wait_for("views.update")
+    view = {**calls[-1].args["view"], "id": "V1"}
+    view = await submit(
+        slack,
+        view,
+        state(
+            company=select(company_id(tenant, "Delta Print Works")),
+            client_type=radio("break_fix"),
+            convert_to_customer=checkbox(True),
+        ),
+    )
+    for _ in range(4):
+        view = await submit(slack, view, {"values": {}})
+    await slack.payload(slack.view_submission(view, {"values": {}}))
+    posted = await slack.stub.wait_until("chat.postMessage", lambda a: a.get("channel") == "DU1")
+    assert "Onboarding Delta Print Works" in posted.args["text"]
+
+
+async def test_onboarders_limits_who_may_start(slack: Harness) -> None:
+    from services.directory import Directory
+
+    directory = Directory(slack.container.reference, ["lead@msp.example"])
+    assert (await directory.person("LEAD@msp.example")).allowed
+    marta = await directory.person("marta.ruiz@brightline-it.example")  # a resource, but not listed
+    assert not marta.allowed and marta.resource_id is not None
+    assert not (await directory.person(None)).allowed
+    everyone = Directory(slack.container.reference)  # unset: every active resource may
+    assert (await everyone.person("marta.ruiz@brightline-it.example")).allowed
