@@ -17,6 +17,7 @@ from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_cre
 from services.autotask.zones import Credentials
 from services.onboarding.options import OptionSources
 from services.onboarding.runner import Runner
+from services.reminders.service import Reminders
 from services.store.db import Database
 from services.store.engine import make_engine
 
@@ -33,6 +34,7 @@ class Container:
     runner: Runner
     options: OptionSources
     sandbox: SandboxTransport | None
+    reminders: Reminders | None = None  # set when a chat platform that can deliver them is built
 
 
 def autotask_credentials(settings: Settings) -> Credentials:

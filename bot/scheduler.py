@@ -20,6 +20,18 @@ async def refresh_reference(container: Container) -> None:
         logger.exception("refreshing Autotask reference data failed; serving the cached lists")
 
 
+async def sweep_reminders(container: Container) -> None:
+    """Due reminders: the row claim, not the scheduler, makes each nudge happen once."""
+    if container.reminders is None:
+        return
+    try:
+        result = await container.reminders.sweep()
+        if result.claimed:
+            logger.info("reminder sweep: %s", result)
+    except Exception:
+        logger.exception("reminder sweep failed; the next one retries")
+
+
 def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -28,6 +40,16 @@ def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> A
         minutes=refresh_minutes,
         args=[container],
         id="reference-refresh",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep_reminders,
+        "interval",
+        minutes=1,
+        args=[container],
+        id="reminder-sweep",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -45,6 +45,29 @@ class Settings(BaseSettings):
     billing_admins: CommaList = []
     onboarders: CommaList = []
 
+    reminder_hours: str = "09:00-17:00"
+    reminder_weekdays: CommaList = ["mon", "tue", "wed", "thu", "fri"]
+    reminder_interval_hours: float = 24.0
+    reminder_escalate_after: int = 3
+    reminder_escalation_channel: str | None = None
+    reminder_default_tz: str = "UTC"
+    reminder_items: CommaList = [
+        "invoice_template",
+        "tax_region",
+        "tax_id",
+        "billing_address",
+        "attention",
+    ]
+
+    @field_validator("reminder_items")
+    @classmethod
+    def _known_items(cls, value: list[str]) -> list[str]:
+        known = ("invoice_template", "tax_region", "tax_id", "billing_address", "attention")
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise ValueError(f"REMINDER_ITEMS: unknown {unknown}; choose from {', '.join(known)}")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

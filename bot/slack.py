@@ -19,7 +19,10 @@ import handlers.slack
 from bot.container import Container
 from bot.settings import Settings
 from handlers.slack.deps import SlackDeps
+from handlers.slack.reminders import SlackNotifier
 from services.directory import Directory
+from services.reminders.policy import BusinessHours
+from services.reminders.service import Reminders
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +55,24 @@ def build_app(container: Container) -> AsyncApp:
             return BoltResponse(status=200, body="")
         return await next()
 
+    container.reminders = Reminders(
+        client=container.autotask,
+        reference=container.reference,
+        db=container.db,
+        notifier=SlackNotifier(app.client),
+        hours=BusinessHours.parse(settings.reminder_hours, settings.reminder_weekdays,
+                                  settings.reminder_interval_hours, settings.reminder_default_tz),
+        escalate_after=settings.reminder_escalate_after,
+        escalation_channel=settings.reminder_escalation_channel,
+        required=settings.reminder_items,
+        default_admins=settings.billing_admins,
+    )  # fmt: skip
     deps = SlackDeps(
         runner=container.runner,
         options=container.options,
         db=container.db,
         directory=Directory(container.reference, settings.onboarders),
+        reminders=container.reminders,
     )
     handlers.slack.register(app, deps)
     return app

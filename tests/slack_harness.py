@@ -116,11 +116,16 @@ USERS = {
     "U1": user("U1", "marta.ruiz@brightline-it.example", "en-US"),
     "U2": user("U2", "dan.okafor@brightline-it.example", "es-ES", "Europe/Madrid"),
     "U3": user("U3", "visitor@elsewhere.example", "en-US"),
+    "UB": user("UB", "beatriz.lima@brightline-it.example", "en-US", "America/New_York"),
+    "UT": user("UT", "tom.keller@brightline-it.example", "es-ES", "Europe/Madrid"),
+    "US": user("US", "sofia.mendez@brightline-it.example", "en-US", "Asia/Kolkata"),
+    "UC": user("UC", "claire.dubois@brightline-it.example", "en-US", "America/Chicago"),
+    "UR": user("UR", "raj.iyer@brightline-it.example", "en-US", "America/Chicago"),
 }
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path) -> AsyncIterator[Harness]:
+async def running_bot(tmp_path: Path, database_url: str | None = None) -> AsyncIterator[Harness]:
     stub = SlackStub(users=dict(USERS))
     async with running_stub(stub):
         settings = Settings(
@@ -128,7 +133,7 @@ async def running_bot(tmp_path: Path) -> AsyncIterator[Harness]:
             slack_bot_token="xoxb-test-token",
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=stub.url,
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}",
+            database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}",
             sandbox_state_file=None,
         )
         await upgrade(settings.database_url)

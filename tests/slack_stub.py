@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +31,7 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     at: float
+    wall: datetime = field(default_factory=lambda: datetime.now(UTC))  # time-machine moves this one
 
 
 @dataclass
@@ -115,6 +117,14 @@ class SlackStub:
     def _reply(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1", "team": "MSP"}
+        if method == "users.lookupByEmail":
+            wanted = str(args.get("email", "")).casefold()
+            found = next(
+                (u for u in self.users.values() if u["profile"]["email"].casefold() == wanted), None
+            )
+            return (
+                {"ok": True, "user": found} if found else {"ok": False, "error": "users_not_found"}
+            )
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

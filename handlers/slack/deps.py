@@ -14,6 +14,7 @@ from services.autotask.zones import company_url
 from services.directory import Directory
 from services.onboarding.options import OptionSources
 from services.onboarding.runner import Runner
+from services.reminders.service import Reminders
 from services.store.db import Database
 
 
@@ -31,6 +32,7 @@ class SlackDeps:
     options: OptionSources
     db: Database
     directory: Directory
+    reminders: Reminders | None = None
     ack_budget: float = 2.0  # seconds of work allowed before an ack; Slack waits 3
     user_ttl: float = 600.0
     _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)

@@ -153,6 +153,8 @@ async def run(
     link = await deps.company_link(final.company_id)
     await progress.finish(final, link)
     await send_passwords(client, user_id, final.secrets, t)
+    if final.status == "applied" and final.invoice_missing and deps.reminders is not None:
+        await deps.reminders.start(onboarding_id)  # billing administrators hear about it now
 
 
 async def _stored_message(deps: SlackDeps, onboarding_id: str) -> tuple[str, str] | None:

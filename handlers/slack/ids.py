@@ -13,6 +13,7 @@ class Callback(StrEnum):
     LOADING = "onboard_loading"
     RESUME = "onboard_resume"
     DONE = "onboard_done"
+    HANDOVER = "reminder_handover"
 
 
 class Action(StrEnum):
@@ -23,6 +24,10 @@ class Action(StrEnum):
     OPEN_AUTOTASK = "open_autotask"
     HOME_RESUME = "home_resume"
     HOME_RETRY = "home_retry"
+    REMINDER_CHECK = "reminder_check"
+    REMINDER_SNOOZE_DAY = "reminder_snooze_day"
+    REMINDER_SNOOZE_WEEK = "reminder_snooze_week"
+    REMINDER_NOT_MINE = "reminder_not_mine"
 
 
 STEP_PREFIX = "step_"  # nothing dispatches on these; they only label blocks

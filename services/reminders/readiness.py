@@ -8,8 +8,10 @@ company must have a parent), a location, or another address typed in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from services.autotask.client import AutotaskClient
+from services.autotask.filters import chunked_in
 from services.autotask.models import Company
 from services.autotask.reference import Picklist
 
@@ -66,3 +68,13 @@ def _address_ok(company: Company, bill_to: Picklist | None) -> bool:
     if kind == "other":
         return bool(company.billing_address1 and company.bill_to_city and company.bill_to_zip_code)
     return False
+
+
+async def read_companies(client: AutotaskClient, ids: Sequence[int]) -> dict[int, Company]:
+    """The companies with these ids, one Companies query per 500 ids (Autotask's OR-term limit)."""
+    found: dict[int, Company] = {}
+    for condition in chunked_in("id", sorted(set(ids))):
+        for company in await client.query_models(Company, [condition]):
+            if company.id is not None:
+                found[company.id] = company
+    return found

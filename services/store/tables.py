@@ -149,5 +149,11 @@ class ReminderSchedule(Base):
     todo_id: Mapped[int | None] = mapped_column(Integer)
     message_ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
     missing: Mapped[list[Any]] = mapped_column(default=list)
+    company_name: Mapped[str] = mapped_column(String(100), default="")
+    tz: Mapped[str | None] = mapped_column(String(64))
+    requester_id: Mapped[str | None] = mapped_column(String(64))
+    # The nudge being sent: set before the chat call, cleared after, so a crash in between is seen
+    sending_nudge: Mapped[int | None] = mapped_column(Integer)
+    escalated_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,47 @@
+"""What the reminders need from a chat platform; Slack fills it in ``handlers/slack/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    id: str
+    tz: str | None
+    locale: str
+
+
+@dataclass(frozen=True)
+class ReminderCard:
+    """Everything a reminder message shows; the notifier renders it in the recipient's language."""
+
+    reminder_id: int
+    company_id: int
+    company_name: str
+    missing: list[str]
+    state: str  # "open", "snoozed", "complete", "handed"
+    nudge: int
+    link: str | None = None
+    until: datetime | None = None
+    handed_to: str | None = None
+
+
+class Notifier(Protocol):
+    async def find_user(self, email: str) -> ChatUser | None: ...
+
+    async def send_reminder(self, to: str, card: ReminderCard, locale: str) -> dict[str, Any]:
+        """Post a new reminder (a nudge) and return where it is, for later updates."""
+        ...
+
+    async def update_reminder(
+        self, ref: dict[str, Any], card: ReminderCard, locale: str
+    ) -> None: ...
+
+    async def tell(self, to: str, key: str, locale: str | None = None, **params: Any) -> None:
+        """A plain direct message (i18n key + parameters)."""
+        ...
+
+    async def post_channel(self, channel: str, key: str, **params: Any) -> None: ...

@@ -1,0 +1,373 @@
+"""Reminders that keep nudging billing administrators until Autotask shows the invoice setup done.
+
+Schedules live in the database. A sweep claims due rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, and a short lease in ``next_at``), so several replicas never send the same nudge; it
+reads all claimed companies in one Companies query per 500, closes what is complete (and the
+Autotask to-do with it), nudges the rest inside the recipient's business hours, and escalates to
+the requester (and a channel) after N nudges. Before a nudge is sent its number is recorded, so a
+crash between the chat call and the bookkeeping is seen after a restart and not sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from services.autotask.client import AutotaskClient
+from services.autotask.filters import field
+from services.autotask.models import Company, CompanyToDo, Parent
+from services.autotask.reference import ReferenceData
+from services.autotask.zones import Zone, company_url
+from services.onboarding.facts import TODO_MARK
+from services.onboarding.request import OnboardingRequest
+from services.reminders.notifier import Notifier, ReminderCard
+from services.reminders.policy import BusinessHours
+from services.reminders.readiness import ITEMS, missing_items, read_companies
+from services.store import repositories as repo
+from services.store.db import Database
+from services.store.tables import ReminderSchedule
+
+logger = logging.getLogger(__name__)
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    nudged: int = 0
+    closed: int = 0
+    escalated: int = 0
+
+
+class Reminders:
+    def __init__(
+        self,
+        *,
+        client: AutotaskClient,
+        reference: ReferenceData,
+        db: Database,
+        notifier: Notifier,
+        hours: BusinessHours,
+        escalate_after: int = 3,
+        escalation_channel: str | None = None,
+        required: Sequence[str] = ITEMS,
+        default_admins: Sequence[str] = (),
+        batch: int = 500,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client, self.reference, self.db, self.notifier = client, reference, db, notifier
+        self.hours, self.escalate_after, self.escalation_channel = (
+            hours,
+            escalate_after,
+            escalation_channel,
+        )
+        self.required, self.default_admins, self.batch, self.clock = (
+            list(required),
+            list(default_admins),
+            batch,
+            clock,
+        )
+
+    # ----- after an onboarding ------------------------------------------------------------------
+
+    async def start(self, onboarding_id: str) -> list[int]:
+        """Create the reminders of an applied onboarding and DM each billing administrator now."""
+        async with self.db.transaction() as session:
+            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
+            if onboarding is None:
+                return []
+            request = OnboardingRequest.model_validate(onboarding.request)
+            company_id, company_name, requester = (
+                onboarding.company_id,
+                onboarding.company_name,
+                onboarding.requested_by,
+            )
+        company = (await read_companies(self.client, [company_id])).get(company_id)
+        if company is None:
+            return []
+        missing = await self._missing(company)
+        if not missing:
+            return []
+        now = self.clock()
+        created: list[int] = []
+        for email in await self._recipient_emails(request, company.owner_resource_id):
+            user = await self.notifier.find_user(email)
+            if user is None:
+                logger.warning(
+                    "billing administrator %s has no chat account; the requester is told instead",
+                    email,
+                )
+                await self.notifier.tell(
+                    requester, "reminder.no_chat_account", email=email, company=company_name
+                )
+                continue
+            async with self.db.transaction() as session:
+                row = ReminderSchedule(
+                    onboarding_id=onboarding_id, company_id=company_id, company_name=company_name,
+                    recipient_email=email, platform_user_id=user.id, tz=user.tz, requester_id=requester,
+                    status="open", next_at=now, nudges=0, missing=missing,
+                    message_ref={"locale": user.locale},
+                )  # fmt: skip
+                session.add(row)
+                await session.flush()
+                created.append(row.id)
+        for reminder_id in created:
+            await self._nudge(reminder_id, missing)
+        return created
+
+    async def _recipient_emails(
+        self, request: OnboardingRequest, owner_id: int | None
+    ) -> list[str]:
+        """The billing administrators named in the form, else BILLING_ADMINS, else the account
+        manager: the same people the plan gave the Autotask to-do."""
+        people = {r.id: r.email for r in await self.reference.active_resources() if r.email}
+        emails = [people[i] for i in request.billing_admins if i in people]
+        if not emails:
+            emails = list(self.default_admins)
+        if not emails and owner_id is not None and owner_id in people:
+            emails = [people[owner_id]]
+        return emails
+
+    async def _missing(self, company: Company) -> list[str]:
+        return missing_items(
+            company, await self.reference.picklist("bill_to_address"), self.required
+        )
+
+    # ----- the sweep --------------------------------------------------------------------------
+
+    async def sweep(self) -> SweepResult:
+        """Handle every due reminder, a batch at a time; safe to run in several replicas at once."""
+        result = SweepResult()
+        while True:
+            claimed = await self._claim()
+            if not claimed:
+                return result
+            result.claimed += len(claimed)
+            companies = await read_companies(self.client, [r.company_id for r in claimed])
+            for row in claimed:
+                try:
+                    await self._handle(row, companies.get(row.company_id), result)
+                except Exception:
+                    # One broken reminder must not stop the others; its lease brings it back later.
+                    logger.exception("reminder %s failed; it will be retried", row.id)
+
+    async def _claim(self) -> list[ReminderSchedule]:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            stmt = (
+                select(ReminderSchedule)
+                .where(ReminderSchedule.status == "open", ReminderSchedule.next_at <= now)
+                .order_by(ReminderSchedule.next_at)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list((await session.execute(stmt)).scalars().all())
+            ready = []
+            for row in rows:
+                if row.sending_nudge is not None:
+                    # A crash came between the chat call and its bookkeeping: count the nudge as
+                    # sent (a repeated nudge annoys more than a missing one) and plan the next.
+                    logger.warning("reminder %s: nudge %s may have been sent before a restart; not resending",
+                                   row.id, row.sending_nudge)  # fmt: skip
+                    row.nudges, row.sending_nudge = row.sending_nudge, None
+                    row.next_at = self.hours.after_nudge(now, row.tz)
+                    continue
+                row.next_at = (
+                    now + CLAIM_LEASE
+                )  # invisible to other sweeps until handled or expired
+                ready.append(row)
+            return ready
+
+    async def _handle(
+        self, row: ReminderSchedule, company: Company | None, result: SweepResult
+    ) -> None:
+        if company is None:  # deleted or merged in Autotask: nothing left to remind about
+            await self._close(row.id, reason="gone")
+            result.closed += 1
+            return
+        missing = await self._missing(company)
+        if not missing:
+            await self._close(row.id)
+            result.closed += 1
+            return
+        await self._nudge(row.id, missing)
+        result.nudged += 1
+        if row.nudges + 1 >= self.escalate_after and row.escalated_at is None:
+            await self._escalate(row.id, missing)
+            result.escalated += 1
+
+    async def _nudge(self, reminder_id: int, missing: list[str]) -> None:
+        zone = await self.client.zone()  # before the transaction: no remote call inside it
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None or row.status != "open" or row.platform_user_id is None:
+                return
+            row.sending_nudge = row.nudges + 1
+            row.missing = missing
+            to, locale, number = (
+                row.platform_user_id,
+                row.message_ref.get("locale", "en"),
+                row.nudges + 1,
+            )
+            card = self._card(row, "open", missing, nudge=number, zone=zone)
+        ref = await self.notifier.send_reminder(to, card, locale)
+        now = self.clock()
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None:
+                return
+            row.nudges, row.sending_nudge = number, None
+            row.message_ref = {**ref, "locale": locale}
+            row.next_at = self.hours.after_nudge(now, row.tz)
+
+    async def _escalate(self, reminder_id: int, missing: list[str]) -> None:
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None or row.escalated_at is not None:
+                return
+            row.escalated_at = self.clock()
+            requester, company, user, nudges = (
+                row.requester_id,
+                row.company_name,
+                row.platform_user_id,
+                row.nudges,
+            )
+        params: dict[str, Any] = {
+            "company": company,
+            "admin": user or "",
+            "nudges": nudges,
+            "missing": missing,
+        }
+        if requester:
+            await self.notifier.tell(requester, "reminder.escalated", **params)
+        if self.escalation_channel:
+            await self.notifier.post_channel(
+                self.escalation_channel, "reminder.escalated", **params
+            )
+
+    async def _close(self, reminder_id: int, *, reason: str = "complete") -> None:
+        """Close every reminder of the onboarding, complete its Autotask to-dos, tell the requester."""
+        zone = await self.client.zone()  # before the transaction: no remote call inside it
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None or row.status != "open":
+                return
+            siblings = (await session.execute(
+                select(ReminderSchedule).where(ReminderSchedule.onboarding_id == row.onboarding_id,
+                                               ReminderSchedule.status == "open")
+            )).scalars().all()  # fmt: skip
+            onboarding = await repo.get_onboarding(session, onboarding_id=row.onboarding_id)
+            for sibling in siblings:
+                sibling.status = "closed"
+            cards = [
+                (s.message_ref, self._card(s, "complete", [], nudge=s.nudges, zone=zone))
+                for s in siblings
+            ]
+            requester, company, company_id = row.requester_id, row.company_name, row.company_id
+            reference = (
+                OnboardingRequest.model_validate(onboarding.request).reference
+                if onboarding
+                else None
+            )
+        for ref, card in cards:
+            if ref.get("ts"):
+                await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
+        if reference:
+            await self._complete_todos(company_id, reference)
+        if requester and reason == "complete":
+            await self.notifier.tell(requester, "reminder.complete", company=company)
+
+    async def _complete_todos(self, company_id: int, reference: str) -> None:
+        todos = await self.client.query_models(CompanyToDo, [
+            field("companyID").eq(company_id),
+            field("activityDescription").begins_with(f"{TODO_MARK}{reference}]"),
+        ])  # fmt: skip
+        for todo in todos:
+            if todo.completed_date is None and todo.id is not None:
+                await self.client.update("CompanyToDos", todo.id, {"completedDate": _stamp(self.clock())},
+                                         parent=Parent("Companies", company_id, "ToDos"))  # fmt: skip
+
+    def _card(
+        self, row: ReminderSchedule, state: str, missing: list[str], *, nudge: int, zone: Zone
+    ) -> ReminderCard:
+        link = company_url(zone, row.company_id)
+        until = row.next_at if state == "snoozed" else None
+        return ReminderCard(
+            row.id, row.company_id, row.company_name, missing, state, nudge, link, until
+        )
+
+    # ----- buttons ----------------------------------------------------------------------------
+
+    async def check_now(self, reminder_id: int) -> list[str] | None:
+        """Re-read Autotask: close the reminder if complete, else show what is still missing."""
+        zone = await self.client.zone()
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None:
+                return None
+            company_id, status = row.company_id, row.status
+        company = (await read_companies(self.client, [company_id])).get(company_id)
+        missing = await self._missing(company) if company else []
+        if status != "open":
+            return missing
+        if not missing:
+            await self._close(reminder_id)
+            return []
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None:
+                return missing
+            row.missing = missing
+            ref, card = (
+                row.message_ref,
+                self._card(row, "open", missing, nudge=row.nudges, zone=zone),
+            )
+        if ref.get("ts"):
+            await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
+        return missing
+
+    async def snooze(self, reminder_id: int, days: int) -> datetime | None:
+        zone = await self.client.zone()  # before the transaction: no remote call inside it
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None or row.status != "open":
+                return None
+            row.next_at = self.hours.snoozed(self.clock(), row.tz, days)
+            ref, card = (
+                row.message_ref,
+                self._card(row, "snoozed", list(row.missing), nudge=row.nudges, zone=zone),
+            )
+            until = row.next_at
+        if ref.get("ts"):
+            await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
+        return until
+
+    async def hand_over(self, reminder_id: int, email: str) -> bool:
+        """ "Not mine": the reminder goes to another billing administrator, who is nudged now."""
+        zone = await self.client.zone()
+        user = await self.notifier.find_user(email)
+        if user is None:
+            return False
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is None or row.status != "open":
+                return False
+            old_ref, old_user = row.message_ref, row.platform_user_id
+            card = self._card(row, "handed", list(row.missing), nudge=row.nudges, zone=zone)
+            card = ReminderCard(**{**card.__dict__, "handed_to": user.id})
+            row.platform_user_id, row.recipient_email, row.tz = user.id, email, user.tz
+            row.message_ref, row.nudges, row.escalated_at = {"locale": user.locale}, 0, None
+            missing = list(row.missing)
+        if old_ref.get("ts") and old_user:
+            await self.notifier.update_reminder(old_ref, card, old_ref.get("locale", "en"))
+        await self._nudge(reminder_id, missing)
+        return True
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
