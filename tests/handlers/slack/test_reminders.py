@@ -241,9 +241,8 @@ async def test_a_restart_in_the_middle_of_a_sweep_neither_loses_nor_repeats_a_nu
         sweep.cancel()  # the process dies here
         with pytest.raises(asyncio.CancelledError):
             await sweep
-        restarted = build_app(bot.container) and _reminders(
-            bot
-        )  # a new process builds a new service
+        build_app(bot.container)  # a new process builds a new service
+        restarted = _reminders(bot)
         await restarted.sweep()  # claimed rows are leased: nothing is sent twice right away
         clock.move_to(START + timedelta(days=2, minutes=6))  # the dead sweep's lease has expired
         await restarted.sweep()
