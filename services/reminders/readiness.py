@@ -74,7 +74,8 @@ async def read_companies(client: AutotaskClient, ids: Sequence[int]) -> dict[int
     """The companies with these ids, one Companies query per 500 ids (Autotask's OR-term limit)."""
     found: dict[int, Company] = {}
     for condition in chunked_in("id", sorted(set(ids))):
-        for company in await client.query_models(Company, [condition]):
+        # limit = the ids asked for: a full page then needs no second, empty one
+        for company in await client.query_models(Company, [condition], limit=len(condition.value)):
             if company.id is not None:
                 found[company.id] = company
     return found

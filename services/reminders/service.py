@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.autotask.client import AutotaskClient
 from services.autotask.filters import field
@@ -94,7 +94,7 @@ class Reminders:
         if not missing:
             return []
         now = self.clock()
-        created: list[int] = []
+        created: list[ReminderSchedule] = []
         for email in await self._recipient_emails(request, company.owner_resource_id):
             user = await self.notifier.find_user(email)
             if user is None:
@@ -115,10 +115,10 @@ class Reminders:
                 )  # fmt: skip
                 session.add(row)
                 await session.flush()
-                created.append(row.id)
-        for reminder_id in created:
-            await self._nudge(reminder_id, missing)
-        return created
+                created.append(row)
+        for row in created:
+            await self._nudge(row, missing)
+        return [row.id for row in created]
 
     async def _recipient_emails(
         self, request: OnboardingRequest, owner_id: int | None
@@ -195,35 +195,42 @@ class Reminders:
             await self._close(row.id)
             result.closed += 1
             return
-        await self._nudge(row.id, missing)
+        await self._nudge(row, missing)
         result.nudged += 1
-        if row.nudges + 1 >= self.escalate_after and row.escalated_at is None:
+        if row.nudges >= self.escalate_after and row.escalated_at is None:
             await self._escalate(row.id, missing)
             result.escalated += 1
 
-    async def _nudge(self, reminder_id: int, missing: list[str]) -> None:
-        zone = await self.client.zone()  # before the transaction: no remote call inside it
+    async def _nudge(self, row: ReminderSchedule, missing: list[str]) -> None:
+        """Send nudge n+1 to the row's recipient. ``row`` is the caller's loaded copy; two
+        one-statement transactions mark the nudge before the chat call and record it after."""
+        if row.platform_user_id is None:
+            return
+        zone = await self.client.zone()
+        number, locale = row.nudges + 1, row.message_ref.get("locale", "en")
+        table = ReminderSchedule
         async with self.db.transaction() as session:
-            row = await session.get(ReminderSchedule, reminder_id)
-            if row is None or row.status != "open" or row.platform_user_id is None:
-                return
-            row.sending_nudge = row.nudges + 1
-            row.missing = missing
-            to, locale, number = (
-                row.platform_user_id,
-                row.message_ref.get("locale", "en"),
-                row.nudges + 1,
-            )
-            card = self._card(row, "open", missing, nudge=number, zone=zone)
-        ref = await self.notifier.send_reminder(to, card, locale)
-        now = self.clock()
+            marked = await session.execute(
+                update(table).where(table.id == row.id, table.status == "open")
+                .values(sending_nudge=number, missing=missing)
+            )  # fmt: skip
+            if marked.rowcount != 1:  # type: ignore[attr-defined]
+                return  # closed meanwhile (Check now, or the setup was completed)
+        card = self._card(row, "open", missing, nudge=number, zone=zone)
+        ref = await self.notifier.send_reminder(row.platform_user_id, card, locale)
+        message_ref = {**ref, "locale": locale}
+        next_at = self.hours.after_nudge(self.clock(), row.tz)
         async with self.db.transaction() as session:
-            row = await session.get(ReminderSchedule, reminder_id)
-            if row is None:
-                return
-            row.nudges, row.sending_nudge = number, None
-            row.message_ref = {**ref, "locale": locale}
-            row.next_at = self.hours.after_nudge(now, row.tz)
+            await session.execute(
+                update(table).where(table.id == row.id)
+                .values(nudges=number, sending_nudge=None, message_ref=message_ref, next_at=next_at)
+            )  # fmt: skip
+        row.nudges, row.message_ref, row.next_at, row.missing = (
+            number,
+            message_ref,
+            next_at,
+            missing,
+        )
 
     async def _escalate(self, reminder_id: int, missing: list[str]) -> None:
         async with self.db.transaction() as session:
@@ -365,7 +372,7 @@ class Reminders:
             missing = list(row.missing)
         if old_ref.get("ts") and old_user:
             await self.notifier.update_reminder(old_ref, card, old_ref.get("locale", "en"))
-        await self._nudge(reminder_id, missing)
+        await self._nudge(row, missing)
         return True
 
 
