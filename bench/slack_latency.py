@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tests.onboarding_support import company_id
 from tests.slack_harness import running_bot
-from tests.slack_stub import payload_body
+from tests.slack_stub import suggestion_body
 
 
 def pct(values: list[float], p: float) -> float:
@@ -50,21 +50,7 @@ async def measure(latency: float, commands: int, suggestions: int) -> dict[str, 
         bot.sandbox.latency = latency
         typeahead = []
         for i in range(suggestions):
-            body = payload_body(
-                {
-                    "type": "block_suggestion",
-                    "action_id": "company",
-                    "block_id": "company",
-                    "value": "ac"[: 1 + i % 2],
-                    "team": {"id": "T1"},
-                    "user": {"id": "U1"},
-                    "view": {
-                        "id": "V1",
-                        "private_metadata": view["private_metadata"],
-                        "callback_id": "onboard_page",
-                    },
-                }
-            )
+            body = suggestion_body("company", "ac"[: 1 + i % 2], view["private_metadata"])
             started = time.monotonic()
             reply = await bot.post(body)
             typeahead.append(time.monotonic() - started)

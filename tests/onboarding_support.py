@@ -113,3 +113,24 @@ def writes(calls: list[Any]) -> list[Any]:
         for c in calls
         if c.method in ("POST", "PATCH", "PUT", "DELETE") and "/query" not in c.path
     ]
+
+
+OUR_TABLES = (
+    "reminder_schedules",
+    "step_runs",
+    "audit_events",
+    "onboardings",
+    "drafts",
+    "alembic_version",
+)
+
+
+async def reset_database(url: str) -> None:
+    """Drop our tables, so a shared PostgreSQL database starts each test empty."""
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        for table in OUR_TABLES:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    await engine.dispose()

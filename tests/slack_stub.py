@@ -259,3 +259,24 @@ def state(**blocks: dict[str, Any]) -> dict[str, Any]:
             for block_id, element in blocks.items()
         }
     }
+
+
+def suggestion_body(
+    action_id: str, query: str, private_metadata: str, *, user_id: str = "U1"
+) -> str:
+    """A signed-ready ``block_suggestion`` (typeahead) request for an external select."""
+    return payload_body(
+        {
+            "type": "block_suggestion",
+            "action_id": action_id,
+            "block_id": action_id,
+            "value": query,
+            "team": {"id": "T1"},
+            "user": {"id": user_id},
+            "view": {
+                "id": "V1",
+                "private_metadata": private_metadata,
+                "callback_id": "onboard_page",
+            },
+        }
+    )

@@ -26,14 +26,13 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        if meta is None:
+        found = await flow.draft_of(deps, view)
+        if found is None:
             return
-        t = Translator(meta.locale)
-        async with deps.db.transaction() as session:
-            draft = await repo.get_draft(session, draft_id=meta.draft_id)
+        meta, draft = found
         if draft is None:
             return
+        t = Translator(meta.locale)
         answers = dict(draft.answers)
         on_review = body["actions"][0].get("value") == "review"
         if not on_review:
@@ -56,11 +55,10 @@ def register(app: Any, deps: SlackDeps) -> None:
         """A question others depend on changed: redraw the page (block ids keep typed values)."""
         await ack()
         view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        if meta is None:
+        found = await flow.draft_of(deps, view)
+        if found is None:
             return
-        async with deps.db.transaction() as session:
-            draft = await repo.get_draft(session, draft_id=meta.draft_id)
+        meta, draft = found
         if draft is None:
             return
         answers = parse_page(draft.page, view["state"]["values"], draft.answers)

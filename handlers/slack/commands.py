@@ -133,19 +133,7 @@ async def _status(
     if company:
         wanted = company.strip().casefold()
         onboardings = [o for o in onboardings if wanted in o.company_name.casefold()]
-    lines = []
-    for o in onboardings[:20]:
-        done = sum(1 for s in o.steps if s.state in ("done", "skipped"))
-        lines.append(
-            t(
-                "slack.status_line",
-                company=escape(o.company_name),
-                status=t(f"status.{o.status}"),
-                done=done,
-                total=len(o.steps),
-                when=o.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-            )
-        )
+    lines = [flow.onboarding_line(o, t) for o in onboardings[:20]]
     for d in drafts:
         lines.append(
             t("slack.draft_line", company=escape(d.company_name or "?"), page=t(f"page.{d.page}"))

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack.deps import SlackDeps
 from handlers.slack.messages import ProgressMessage, send_passwords
 from handlers.slack.metadata import ViewMeta
+from handlers.slack.text import escape
 from handlers.slack.views import EXTERNAL_SOURCES, Lists, error_notices, page_view
 from services.i18n import Translator
 from services.onboarding import form
@@ -23,6 +24,7 @@ from services.onboarding.options import Option
 from services.onboarding.request import Issue, issues_by_question
 from services.onboarding.runner import AlreadyRunningError, StepView
 from services.store import repositories as repo
+from services.store.tables import Draft, Onboarding
 
 logger = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[Any]]
@@ -182,3 +184,21 @@ def company_options(options: list[Option], text: str) -> Option | None:
     exact = [o for o in options if o.label.casefold() == wanted]
     partial = [o for o in options if wanted in o.label.casefold()]
     return exact[0] if exact else (partial[0] if len(partial) == 1 else None)
+
+
+async def draft_of(
+    deps: SlackDeps, view: Mapping[str, Any]
+) -> tuple[ViewMeta, Draft | None] | None:
+    """The metadata and saved draft behind a modal; ``None`` if the view carries no metadata."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    if meta is None:
+        return None
+    async with deps.db.transaction() as session:
+        return meta, await repo.get_draft(session, draft_id=meta.draft_id)
+
+
+def onboarding_line(onboarding: Onboarding, t: Translator) -> str:
+    done = sum(1 for s in onboarding.steps if s.state in ("done", "skipped"))
+    return t("slack.status_line", company=escape(onboarding.company_name),
+             status=t(f"status.{onboarding.status}"), done=done, total=len(onboarding.steps),
+             when=onboarding.updated_at.strftime("%Y-%m-%d %H:%M UTC"))  # fmt: skip

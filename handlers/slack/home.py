@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
+from handlers.slack.flow import onboarding_line
 from handlers.slack.ids import Action
 from handlers.slack.text import MAX_VIEW_BLOCKS, escape
 from services.i18n import Translator
@@ -52,16 +53,8 @@ def home_view(
     if not onboardings:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("slack.home_none"))]))
     for o in onboardings[:15]:
-        done = sum(1 for s in o.steps if s.state in ("done", "skipped"))
         failed = next((s for s in o.steps if s.state == "failed"), None)
-        text = t(
-            "slack.status_line",
-            company=escape(o.company_name),
-            status=t(f"status.{o.status}"),
-            done=done,
-            total=len(o.steps),
-            when=o.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
-        )
+        text = onboarding_line(o, t)
         if failed is not None:
             text += "\n:warning: " + escape(failed.error or "")[:500]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))

@@ -25,14 +25,13 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def page_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        if meta is None:
+        found = await flow.draft_of(deps, view)
+        if found is None:
             await ack()
             return
+        meta, draft = found
         t = Translator(meta.locale)
         user_id = body["user"]["id"]
-        async with deps.db.transaction() as session:
-            draft = await repo.get_draft(session, draft_id=meta.draft_id)
         if draft is None:
             await ack(response_action="update", view=message_view(t, t("slack.draft_gone")))
             return

@@ -37,9 +37,9 @@ async def next_view(slack: Harness, reply: Reply) -> dict[str, Any]:
 
 
 async def open_form(
-    slack: Harness, text: str = "Acme Dental", user_id: str = "U1"
+    slack: Harness, text: str = "Acme Dental", user_id: str = "U1", channel_id: str = "C1"
 ) -> dict[str, Any]:
-    reply = await slack.command(text, user_id=user_id)
+    reply = await slack.command(text, user_id=user_id, channel_id=channel_id)
     assert reply.status == 200 and reply.seconds < 3
     await slack.stub.wait_for("views.open")
     calls = await slack.stub.wait_for("views.update")
@@ -52,6 +52,40 @@ async def submit(
     return await next_view(
         slack, await slack.payload(slack.view_submission(view, values, user_id=user_id))
     )
+
+
+def contract(kind: int, name: str, start: str, end: str) -> dict[str, Any]:
+    return state(
+        billing_contracts__0__type=static(kind),
+        billing_contracts__0__name=text_input(name),
+        billing_contracts__0__start=date_input(start),
+        billing_contracts__0__end=date_input(end),
+    )
+
+
+async def break_fix_review(
+    slack: Harness,
+    company: str = "Delta Print Works",
+    *,
+    with_contract: dict[str, Any] | None = None,
+    channel_id: str = "C1",
+) -> dict[str, Any]:
+    """``/onboard`` a break/fix client straight through to its review page."""
+    view = await open_form(slack, company, channel_id=channel_id)
+    view = await submit(
+        slack,
+        view,
+        state(
+            company=select(company_id(slack.sandbox.tenant, company)),
+            client_type=radio("break_fix"),
+            convert_to_customer=checkbox(True),
+        ),
+    )
+    for _ in range(3):
+        view = await submit(slack, view, {"values": {}})
+    view = await submit(slack, view, with_contract or {"values": {}})
+    assert view["callback_id"] == "onboard_review", view
+    return view
 
 
 async def test_onboard_a_managed_client_end_to_end(slack: Harness) -> None:
@@ -154,30 +188,9 @@ async def test_onboard_a_managed_client_end_to_end(slack: Harness) -> None:
 
 
 async def test_a_second_click_on_apply_starts_nothing_new(slack: Harness) -> None:
-    tenant = slack.sandbox.tenant
-    view = await open_form(slack, "Delta Print Works")
-    view = await submit(
-        slack,
-        view,
-        state(
-            company=select(company_id(tenant, "Delta Print Works")),
-            client_type=radio("break_fix"),
-            convert_to_customer=checkbox(True),
-        ),
+    view = await break_fix_review(
+        slack, with_contract=contract(1, "Delta T&M", "2027-01-01", "2027-12-31")
     )
-    for _ in range(3):
-        view = await submit(slack, view, {"values": {}})
-    view = await submit(
-        slack,
-        view,
-        state(
-            billing_contracts__0__type=static(1),
-            billing_contracts__0__name=text_input("Delta T&M"),
-            billing_contracts__0__start=date_input("2027-01-01"),
-            billing_contracts__0__end=date_input("2027-12-31"),
-        ),
-    )
-    assert view["callback_id"] == "onboard_review"
     replies = await asyncio.gather(
         *(slack.payload(slack.view_submission(view, {"values": {}})) for _ in range(2))
     )
@@ -198,27 +211,8 @@ async def test_a_failed_step_shows_why_and_retry_finishes_the_run(slack: Harness
     from services.autotask.sandbox import Fault
 
     tenant = slack.sandbox.tenant
-    view = await open_form(slack, "Delta Print Works")
-    view = await submit(
-        slack,
-        view,
-        state(
-            company=select(company_id(tenant, "Delta Print Works")),
-            client_type=radio("break_fix"),
-            convert_to_customer=checkbox(True),
-        ),
-    )
-    for _ in range(3):
-        view = await submit(slack, view, {"values": {}})
-    view = await submit(
-        slack,
-        view,
-        state(
-            billing_contracts__0__type=static(4),
-            billing_contracts__0__name=text_input("Delta block"),
-            billing_contracts__0__start=date_input("2027-01-01"),
-            billing_contracts__0__end=date_input("2027-06-30"),
-        ),
+    view = await break_fix_review(
+        slack, with_contract=contract(4, "Delta block", "2027-01-01", "2027-06-30")
     )
     slack.sandbox.fail_next(
         Fault(
@@ -266,20 +260,7 @@ async def test_an_autotask_failure_while_planning_keeps_the_draft_and_says_why(
 ) -> None:
     from services.autotask.sandbox import Fault
 
-    tenant = slack.sandbox.tenant
-    view = await open_form(slack, "Delta Print Works")
-    view = await submit(
-        slack,
-        view,
-        state(
-            company=select(company_id(tenant, "Delta Print Works")),
-            client_type=radio("break_fix"),
-            convert_to_customer=checkbox(True),
-        ),
-    )
-    for _ in range(4):
-        view = await submit(slack, view, {"values": {}})
-    assert view["callback_id"] == "onboard_review"
+    view = await break_fix_review(slack)
     slack.sandbox.fail_next(
         Fault(
             status=500,

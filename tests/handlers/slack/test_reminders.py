@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.slack import build_app
 from services.autotask.filters import field
@@ -21,7 +21,7 @@ from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 from services.store.tables import ReminderSchedule
-from tests.onboarding_support import company_id, managed_answers, resource_id
+from tests.onboarding_support import company_id, managed_answers, reset_database, resource_id
 from tests.slack_harness import Harness, running_bot
 
 START = datetime(2027, 3, 10, 15, 0, tzinfo=UTC)  # a Wednesday, before both DST changes
@@ -254,18 +254,7 @@ async def test_a_restart_in_the_middle_of_a_sweep_neither_loses_nor_repeats_a_nu
 async def test_two_schedulers_on_postgresql_send_each_nudge_exactly_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    engine = make_engine(postgres_url)
-    async with engine.begin() as conn:
-        for table in (
-            "reminder_schedules",
-            "step_runs",
-            "audit_events",
-            "onboardings",
-            "drafts",
-            "alembic_version",
-        ):
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
-    await engine.dispose()
+    await reset_database(postgres_url)
     await upgrade(postgres_url)
     async with running_bot(tmp_path, database_url=postgres_url) as bot:
         tenant = bot.sandbox.tenant

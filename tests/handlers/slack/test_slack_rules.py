@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import time
 
-from tests.handlers.slack.test_flow import open_form, submit
+from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
 from tests.onboarding_support import company_id, contacts_of
 from tests.slack_harness import Harness
 from tests.slack_stub import (
     checkbox,
     command_body,
     multi,
-    payload_body,
     radio,
     select,
     signed,
     state,
+    suggestion_body,
 )
 
 
@@ -76,23 +76,7 @@ async def test_typeahead_answers_from_cache_in_under_a_second_with_slow_autotask
     slack.sandbox.latency = 5.0
     for action, query in (("company", "acme"), ("primary_contact", "")):
         started = time.monotonic()
-        reply = await slack.post(
-            payload_body(
-                {
-                    "type": "block_suggestion",
-                    "action_id": action,
-                    "block_id": action,
-                    "value": query,
-                    "team": {"id": "T1"},
-                    "user": {"id": "U1"},
-                    "view": {
-                        "id": "V1",
-                        "private_metadata": view["private_metadata"],
-                        "callback_id": "onboard_page",
-                    },
-                }
-            )
-        )
+        reply = await slack.post(suggestion_body(action, query, view["private_metadata"]))
         assert reply.status == 200
         assert time.monotonic() - started < 1.0
         assert reply.body["options"], action
@@ -209,18 +193,7 @@ async def test_autotask_text_is_escaped_so_it_pings_no_one(slack: Harness) -> No
     acme = company_id(slack.sandbox.tenant, "Acme Dental")
     slack.sandbox.tenant.table("Companies")[acme]["companyName"] = "<!channel> & Co"
     await slack.container.options.companies()
-    view = await open_form(slack, "<!channel> & Co")
-    view = await submit(
-        slack,
-        view,
-        state(
-            company=select(acme), client_type=radio("break_fix"), convert_to_customer=checkbox(True)
-        ),
-    )
-    for _ in range(3):
-        view = await submit(slack, view, {"values": {}})
-    view = await submit(slack, view, {"values": {}})
-    assert view["callback_id"] == "onboard_review"
+    view = await break_fix_review(slack, "<!channel> & Co")
     mrkdwn = " ".join(_mrkdwn(view["blocks"]))
     assert "&lt;!channel&gt; &amp; Co" in mrkdwn and "<!channel>" not in mrkdwn
 
@@ -261,22 +234,7 @@ async def test_a_dependent_answer_redraws_the_page_with_its_follow_up_questions(
 
 async def test_progress_goes_to_a_dm_when_the_bot_is_not_in_the_channel(slack: Harness) -> None:
     slack.stub.not_in_channel.add("C9")
-    tenant = slack.sandbox.tenant
-    reply = await slack.command("Delta Print Works", channel_id="C9")
-    assert reply.status == 200
-    calls = await slack.stub.wait_for("views.update")
-    view = {**calls[-1].args["view"], "id": "V1"}
-    view = await submit(
-        slack,
-        view,
-        state(
-            company=select(company_id(tenant, "Delta Print Works")),
-            client_type=radio("break_fix"),
-            convert_to_customer=checkbox(True),
-        ),
-    )
-    for _ in range(4):
-        view = await submit(slack, view, {"values": {}})
+    view = await break_fix_review(slack, channel_id="C9")
     await slack.payload(slack.view_submission(view, {"values": {}}))
     posted = await slack.stub.wait_until("chat.postMessage", lambda a: a.get("channel") == "DU1")
     assert "Onboarding Delta Print Works" in posted.args["text"]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
@@ -18,7 +17,7 @@ from services.store import repositories as repo
 from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.migrate import check, upgrade
-from tests.onboarding_support import managed_answers
+from tests.onboarding_support import managed_answers, reset_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -27,24 +26,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
         return
     url: str = request.getfixturevalue("postgres_url")
-    await _reset(url)
+    await reset_database(url)
     yield url
-    await _reset(url)
-
-
-async def _reset(url: str) -> None:
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        for table in (
-            "reminder_schedules",
-            "step_runs",
-            "audit_events",
-            "onboardings",
-            "drafts",
-            "alembic_version",
-        ):
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
-    await engine.dispose()
+    await reset_database(url)
 
 
 async def test_migrations_reach_head_and_match_the_tables_in_code(database_url: str) -> None:
