@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -151,4 +152,22 @@ async def running_bot(tmp_path: Path, database_url: str | None = None) -> AsyncI
                         http,
                     )
                 finally:
+                    await _settle()  # listeners run on after their ack; let them finish first
                     await server.close()
+
+
+async def _settle(timeout: float = 10.0) -> None:
+    """Wait for the tasks Bolt started after acking (DB writes, Slack calls) before shutting down,
+    so no connection is torn down under a listener that is still using it."""
+    here = asyncio.current_task()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        busy = [t for t in asyncio.all_tasks() if t is not here and not t.done() and _is_listener(t)]
+        if not busy or asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.wait(busy, timeout=0.1)
+
+
+def _is_listener(task: asyncio.Task[Any]) -> bool:
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and "slack_bolt" in code.co_filename
