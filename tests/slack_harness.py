@@ -65,6 +65,10 @@ class Harness:
             )
         )
 
+    async def settle(self) -> None:
+        """Wait for the work listeners do after their ack."""
+        await _settle()
+
     async def payload(self, payload: dict[str, Any]) -> Reply:
         return await self.post(payload_body(payload))
 
@@ -162,7 +166,9 @@ async def _settle(timeout: float = 10.0) -> None:
     here = asyncio.current_task()
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        busy = [t for t in asyncio.all_tasks() if t is not here and not t.done() and _is_listener(t)]
+        busy = [
+            t for t in asyncio.all_tasks() if t is not here and not t.done() and _is_listener(t)
+        ]
         if not busy or asyncio.get_running_loop().time() > deadline:
             return
         await asyncio.wait(busy, timeout=0.1)

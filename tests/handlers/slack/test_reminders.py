@@ -313,3 +313,24 @@ async def test_two_schedulers_on_postgresql_send_each_nudge_exactly_once(
         assert len(reminder_ids) == expected and len(set(reminder_ids)) == expected
         assert results[0].nudged > 0 and results[1].nudged > 0  # both replicas did part of the work
         assert results[0].nudged + results[1].nudged == expected
+
+
+async def test_applying_from_slack_dms_the_billing_admin_with_what_is_missing(bot: Harness) -> None:
+    from tests.handlers.slack.test_flow import break_fix_review
+
+    view = await break_fix_review(bot)  # break/fix, invoice setup left to billing
+    await bot.payload(bot.view_submission(view, {"values": {}}))
+    # No billing administrator was named and BILLING_ADMINS is unset: the account manager gets it,
+    # the same person who got the Autotask to-do.
+    dm = await bot.stub.wait_until(
+        "chat.postMessage", lambda a: a.get("channel") == "DUC" and a.get("blocks")
+    )
+    text = str(dm.args["blocks"])
+    assert "Delta Print Works" in text
+    assert (
+        "Still missing in Autotask: invoice template, tax region, tax ID, billing address, Attention."
+        in text
+    )
+    await bot.settle()
+    rows = await _open_rows(bot.container.db)
+    assert [(r.platform_user_id, r.nudges) for r in rows] == [("UC", 1)]
