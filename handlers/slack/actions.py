@@ -118,6 +118,10 @@ def register(app: Any, deps: SlackDeps) -> None:
             company=report.company_name,
         )
 
+    async def cancel(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()  # the run stops before its next step and updates its message itself
+        await deps.runner.cancel(body["actions"][0]["value"])
+
     async def home_resume(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         opened = await client.views_open(
@@ -140,6 +144,7 @@ def register(app: Any, deps: SlackDeps) -> None:
     app.action(Action.RESUME_DRAFT)(resume_draft)
     app.action(Action.NEW_DRAFT)(new_draft)
     app.action(Action.RETRY)(retry)
+    app.action(Action.CANCEL)(cancel)
     app.action(Action.HOME_RETRY)(retry)
     app.action(Action.HOME_RESUME)(home_resume)
     app.action(Action.OPEN_AUTOTASK)(link_clicked)

@@ -21,6 +21,7 @@ class Action(StrEnum):
     RESUME_DRAFT = "draft_resume"
     NEW_DRAFT = "draft_new"
     RETRY = "run_retry"
+    CANCEL = "run_cancel"
     OPEN_AUTOTASK = "open_autotask"
     HOME_RESUME = "home_resume"
     HOME_RETRY = "home_retry"

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -78,6 +79,14 @@ def progress_blocks(
             SectionBlock(text=MarkdownTextObject(text=cut(f":warning: {escape(text)}", 3000)))
         )
     buttons: list[Any] = []
+    if status == "applying":
+        buttons.append(
+            ButtonElement(
+                text=t("slack.cancel"), action_id=Action.CANCEL, value=onboarding_id, style="danger",
+                confirm=ConfirmObject(title=t("slack.cancel"), text=t("slack.cancel_confirm"),
+                                      confirm=t("slack.cancel"), deny=t("slack.close")),
+            )
+        )  # fmt: skip
     if status == "failed":
         buttons.append(
             ButtonElement(

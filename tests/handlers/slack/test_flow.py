@@ -275,3 +275,42 @@ async def test_an_autotask_failure_while_planning_keeps_the_draft_and_says_why(
     await slack.command("")
     calls = await slack.stub.wait_for("views.update", before + 2, timeout=10)
     assert calls[-1].args["view"]["callback_id"] == "onboard_resume"  # the draft is still there
+
+
+async def test_cancel_on_the_progress_message_stops_the_run_before_its_next_step(
+    slack: Harness,
+) -> None:
+    view = await break_fix_review(
+        slack, with_contract=contract(1, "Delta T&M", "2027-01-01", "2027-12-31")
+    )
+    slack.sandbox.latency = 0.3  # each step takes a moment: time to click
+    await slack.payload(slack.view_submission(view, {"values": {}}))
+    progress = await slack.stub.wait_until(
+        "chat.postMessage", lambda a: a.get("channel") == "C1", timeout=10
+    )
+    onboarding_id = next(
+        e["value"]
+        for b in progress.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "run_cancel"
+    )
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "trigger_id": "t",
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "channel_id": "C1"},
+        "actions": [
+            {"action_id": "run_cancel", "block_id": "b", "value": onboarding_id, "type": "button"}
+        ],
+    }
+    assert (await slack.payload(click)).status == 200
+    final = await slack.stub.wait_until(
+        "chat.update", lambda a: "· cancelled" in str(a["blocks"]), timeout=20
+    )
+    assert ":no_entry_sign:" in str(final.args["blocks"])  # steps left undone are marked cancelled
+    report = await slack.container.runner.report(onboarding_id)
+    assert report.status == "cancelled"
+    assert any(s.state == "cancelled" for s in report.steps)
