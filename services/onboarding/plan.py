@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.autotask.models import Company, Contract, Parent
-from services.autotask.reference import Picklist
+from services.autotask.models import Company, Parent
+from services.onboarding.diff import diff, label, preferred
 from services.onboarding.facts import NOTE_MARK, TODO_MARK, CompanyFacts
+from services.onboarding.plan_contracts import ContractPlanning
 from services.onboarding.request import OnboardingRequest
 from services.onboarding.steps import (
     Change,
-    ContractServiceStep,
     CreateStep,
     DeleteStep,
     PatchStep,
@@ -68,33 +68,7 @@ def build_plan(r: OnboardingRequest, facts: CompanyFacts, *, today: date | None 
     return Plan(cid, name, r.reference, steps, missing)
 
 
-def _label(picklist: Picklist, value: int | None) -> str | None:
-    return picklist.label_for(value) if value is not None else None
-
-
-def _diff(
-    current: dict[str, Any], target: dict[str, Any], show: dict[str, Any] | None = None
-) -> list[Change]:
-    """Changes for the target fields that differ; ``show`` maps a field to display values."""
-    changes = []
-    for key, after in target.items():
-        before = current.get(key)
-        if _same(before, after):
-            continue
-        fmt = (show or {}).get(key)
-        changes.append(Change(key, fmt(before) if fmt else before, fmt(after) if fmt else after))
-    return changes
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, str) and isinstance(b, str):
-        return a.strip().casefold() == b.strip().casefold()
-    if isinstance(a, datetime) and isinstance(b, str):
-        return a.date().isoformat() == b[:10]
-    return bool(a == b)
-
-
-class _Planner:
+class _Planner(ContractPlanning):
     def __init__(self, r: OnboardingRequest, facts: CompanyFacts, cid: int, name: str, today: date):
         self.r, self.facts, self.cid, self.name, self.today = r, facts, cid, name, today
         self.lk = facts.lookups
@@ -112,7 +86,7 @@ class _Planner:
 
     def _company_patch(self, key: str, kind: str, target: dict[str, Any], show: dict[str, Any],
                        **params: Any) -> PatchStep:  # fmt: skip
-        changes = _diff(self.company_api, target, show)
+        changes = diff(self.company_api, target, show)
         fields = {c.field: target[c.field] for c in changes}
         return PatchStep(
             key, kind, {"company": self.name, **params}, changes, "Companies", self.cid, fields
@@ -125,7 +99,7 @@ class _Planner:
             return []
         types = self.lk.picklists["company_type"]
         customer = types.id_for("Customer")
-        show = {"companyType": lambda v: _label(types, v)}
+        show = {"companyType": lambda v: label(types, v)}
         return [
             self._company_patch("company_type", "company_type", {"companyType": customer}, show)
         ]
@@ -153,7 +127,7 @@ class _Planner:
         for child_id in self.r.child_companies:
             child = self.facts.related.get(child_id) or Company(id=child_id)
             target = {"parentCompanyID": self.cid}
-            changes = _diff(child.model_dump(by_alias=True), target,
+            changes = diff(child.model_dump(by_alias=True), target,
                             {"parentCompanyID": lambda v: self.name if v == self.cid else v})  # fmt: skip
             fields = {c.field: target[c.field] for c in changes}
             steps.append(PatchStep(f"child:{child_id}", "child",
@@ -196,17 +170,17 @@ class _Planner:
         country = self.lk.countries.get(self.facts.company.country_id or 0)
         us = (country.country_code if country else "US") in US_STYLE
         target = {
-            "securityLevel": self.r.portal_security_level or _preferred(pl["portal_security_level"], "client portal user"),
-            "dateFormat": self.r.portal_date_format or _preferred(pl["portal_date_format"], "mm/dd/yyyy" if us else "dd/mm/yyyy"),
-            "numberFormat": self.r.portal_number_format or _preferred(pl["portal_number_format"], "x,xxx.xx" if us else "x.xxx,xx"),
-            "timeFormat": self.r.portal_time_format or _preferred(pl["portal_time_format"], "hh:mm a" if us else "hh:mm"),
+            "securityLevel": self.r.portal_security_level or preferred(pl["portal_security_level"], "client portal user"),
+            "dateFormat": self.r.portal_date_format or preferred(pl["portal_date_format"], "mm/dd/yyyy" if us else "dd/mm/yyyy"),
+            "numberFormat": self.r.portal_number_format or preferred(pl["portal_number_format"], "x,xxx.xx" if us else "x.xxx,xx"),
+            "timeFormat": self.r.portal_time_format or preferred(pl["portal_time_format"], "hh:mm a" if us else "hh:mm"),
             "isClientPortalActive": True,
         }  # fmt: skip
         show = {
-            "securityLevel": lambda v: _label(pl["portal_security_level"], v),
-            "dateFormat": lambda v: _label(pl["portal_date_format"], v),
-            "numberFormat": lambda v: _label(pl["portal_number_format"], v),
-            "timeFormat": lambda v: _label(pl["portal_time_format"], v),
+            "securityLevel": lambda v: label(pl["portal_security_level"], v),
+            "dateFormat": lambda v: label(pl["portal_date_format"], v),
+            "numberFormat": lambda v: label(pl["portal_number_format"], v),
+            "timeFormat": lambda v: label(pl["portal_time_format"], v),
         }
         steps: list[Step] = []
         for contact_id in self.r.portal_contacts:
@@ -214,10 +188,10 @@ class _Planner:
             existing = self.facts.portal_users.get(contact_id)
             user_name = (existing.user_name if existing else None) or contact.email_address or ""
             if existing is None:
-                changes = [Change("userName", None, user_name), *_diff({}, target, show)]
+                changes = [Change("userName", None, user_name), *diff({}, target, show)]
                 fields = dict(target)
             else:
-                changes = _diff(existing.model_dump(by_alias=True), target, show)
+                changes = diff(existing.model_dump(by_alias=True), target, show)
                 fields = {c.field: target[c.field] for c in changes}
             steps.append(PortalUserStep(
                 f"portal_user:{contact_id}", "portal_user", {"contact": self._contact(contact_id)},
@@ -259,7 +233,7 @@ class _Planner:
                 lk.invoice_templates[v].name if v in lk.invoice_templates else v
             ),
             "taxRegionID": lambda v: lk.tax_regions[v].name if v in lk.tax_regions else v,
-            "billToAddressToUse": lambda v: _label(bill_to, v),
+            "billToAddressToUse": lambda v: label(bill_to, v),
             "billToCountryID": lambda v: lk.countries[v].name if v in lk.countries else v,
         }
         # The company as it will be after the whole plan: the parent link counts for "bill the parent".
@@ -271,118 +245,12 @@ class _Planner:
             return [], after
         return [self._company_patch("invoice", "invoice", target, show)], after
 
-    # ----- managed services -------------------------------------------------------------------
-
-    def _contract_step(self, key: str, kind: str, name: str, contract_type: int, start: date, end: date,
-                       sla: int | None, period: int | None) -> tuple[Step, int | None]:  # fmt: skip
-        pl = self.lk.picklists
-        existing = _find_contract(self.facts.contracts, name, contract_type)
-        target: dict[str, Any] = {
-            "startDate": f"{start.isoformat()}T00:00:00Z", "endDate": f"{end.isoformat()}T00:00:00Z",
-            "status": _preferred(pl["contract_status"], "active"),
-        }  # fmt: skip
-        if sla is not None:
-            target["serviceLevelAgreementID"] = sla
-        if period is not None:
-            target["contractPeriodType"] = period
-        show = {
-            "serviceLevelAgreementID": lambda v: _label(pl["sla"], v),
-            "contractPeriodType": lambda v: _label(pl["contract_period"], v),
-            "status": lambda v: _label(pl["contract_status"], v),
-            "contractType": lambda v: _label(pl["contract_type"], v),
-            "startDate": lambda v: str(v)[:10] if v else v,
-            "endDate": lambda v: str(v)[:10] if v else v,
-        }
-        params = {"name": name, "type": _label(pl["contract_type"], contract_type),
-                  "sla": _label(pl["sla"], sla) or "-"}  # fmt: skip
-        if existing is None:
-            body = {"companyID": self.cid, "contractName": name, "contractType": contract_type,
-                    "timeReportingRequiresStartAndStopTimes": 1, **target}  # fmt: skip
-            changes = [
-                Change("contractName", None, name),
-                *_diff({}, {"contractType": contract_type, **target}, show),
-            ]
-            return CreateStep(key, kind, params, changes, "Contracts", body), None
-        changes = _diff(existing.model_dump(by_alias=True), target, show)
-        fields = {c.field: target[c.field] for c in changes}
-        return PatchStep(
-            key, kind, params, changes, "Contracts", existing.id or 0, fields
-        ), existing.id
-
-    def managed_contract(self) -> list[Step]:
-        r, pl = self.r, self.lk.picklists
-        assert r.contract_name and r.contract_start and r.contract_end
-        recurring = pl["contract_type"].id_for("Recurring Service")
-        contract_step, contract_id = self._contract_step(
-            "contract", "contract", r.contract_name, recurring, r.contract_start, r.contract_end,
-            r.sla, r.contract_period,
-        )  # fmt: skip
-        steps: list[Step] = [contract_step]
-        existing_services = {
-            cs.service_id: cs for cs in self.facts.contract_services.get(contract_id or -1, [])
-        }
-        for service_id, units in r.services.items():
-            service = self.lk.services[service_id]
-            row = existing_services.get(service_id)
-            current = self.facts.units.get(row.id or 0, 0) if row else 0
-            changes = [] if row else [Change("serviceID", None, service.name)]
-            if current != units:
-                changes.append(Change("units", current, units))
-            steps.append(ContractServiceStep(
-                f"contract_service:{service_id}", "contract_service",
-                {"service": service.name, "units": units}, changes,
-                contract_id=contract_id, contract_step="contract", service_id=service_id,
-                unit_price=service.unit_price, existing_id=row.id if row else None,
-                current_units=current, target_units=units,
-                effective_date=f"{r.contract_start.isoformat()}T00:00:00Z",
-            ))  # fmt: skip
-        for service_id, device_ids in r.devices.items():
-            service = self.lk.services[service_id]
-            row = existing_services.get(service_id)
-            for device_id in device_ids:
-                device = self.facts.devices[device_id]
-                target: dict[str, Any] = {"serviceID": service_id, "serviceLevelAgreementID": r.sla}
-                from_run: dict[str, str] = {}
-                if contract_id is not None:
-                    target["contractID"] = contract_id
-                else:
-                    from_run["contractID"] = "contract"
-                if row is not None and row.id is not None:
-                    target["contractServiceID"] = row.id
-                else:
-                    from_run["contractServiceID"] = f"contract_service:{service_id}"
-                device_now = device.model_dump(by_alias=True)
-                show = {"serviceID": lambda v: self.lk.services[v].name if v in self.lk.services else v,
-                        "serviceLevelAgreementID": lambda v: _label(pl["sla"], v)}  # fmt: skip
-                changes = _diff(device_now, target, show)
-                for api_field in from_run:
-                    changes.append(Change(api_field, device_now.get(api_field), "(new)"))
-                fields = {c.field: target[c.field] for c in changes if c.field in target}
-                steps.append(PatchStep(
-                    f"device:{device_id}", "device",
-                    {"device": device.reference_title or f"#{device_id}", "service": service.name},
-                    changes, "ConfigurationItems", device_id, fields, from_run=from_run,
-                ))  # fmt: skip
-        return steps
-
-    # ----- break/fix --------------------------------------------------------------------------
-
-    def break_fix_contracts(self) -> list[Step]:
-        steps: list[Step] = []
-        for i, contract in enumerate(self.r.billing_contracts):
-            step, _ = self._contract_step(
-                f"billing_contract:{i}", "billing_contract", contract.name, contract.type,
-                contract.start, contract.end, self.r.bf_sla, None,
-            )  # fmt: skip
-            steps.append(step)
-        return steps
-
     # ----- record of the onboarding in Autotask -------------------------------------------------
 
     def note(self, missing: list[str]) -> list[Step]:
         title = f"{NOTE_MARK} [{self.r.reference}]"
         exists = any((n.title or "").strip() == title for n in self.facts.notes)
-        action = _preferred(self.lk.picklists["note_action_type"], "onboarding")
+        action = preferred(self.lk.picklists["note_action_type"], "onboarding")
         body = {
             "title": title, "description": self._summary(missing), "actionType": action,
             "startDateTime": f"{self.today.isoformat()}T00:00:00Z",
@@ -399,7 +267,7 @@ class _Planner:
             self.r.billing_admins or self.lk.default_billing_admins or ([owner] if owner else [])
         )
         marker = f"{TODO_MARK}{self.r.reference}]"
-        action = _preferred(self.lk.picklists["todo_action_type"], "billing follow-up")
+        action = preferred(self.lk.picklists["todo_action_type"], "billing follow-up")
         steps: list[Step] = []
         for rid in owners:
             exists = any(
@@ -437,28 +305,3 @@ class _Planner:
         for contract in r.billing_contracts:
             lines.append(f"Billing contract: {contract.name} ({contract.start} - {contract.end})")
         return "\n".join(lines)
-
-
-def _preferred(picklist: Picklist, label: str) -> int:
-    """The value with this label, else the tenant's default, else the first active value."""
-    wanted = label.casefold()
-    for value in picklist.active:
-        if value.label.casefold() == wanted:
-            return value.id
-    default = picklist.default or (picklist.active[0] if picklist.active else None)
-    if default is None:
-        raise KeyError(f"{picklist.entity}.{picklist.field} has no active values")
-    return default.id
-
-
-def _find_contract(contracts: list[Contract], name: str, contract_type: int) -> Contract | None:
-    wanted = name.strip().casefold()
-    return next(
-        (
-            c
-            for c in contracts
-            if (c.contract_name or "").strip().casefold() == wanted
-            and c.contract_type == contract_type
-        ),
-        None,
-    )

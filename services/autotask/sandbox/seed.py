@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from services.autotask.sandbox.tenant import API_ONLY_LICENSE, ApiUser, Record, Tenant
+from services.autotask.sandbox.rules import API_ONLY_LICENSE, Record
+from services.autotask.sandbox.tenant import ApiUser, Tenant
 
 SANDBOX_USERNAME = "onboarding-bot@brightline-it.example"
 SANDBOX_SECRET = "sandbox-secret-not-for-production"  # noqa: S105 (the built-in sandbox's own)

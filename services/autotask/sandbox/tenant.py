@@ -16,11 +16,15 @@ from typing import Any
 
 from services.autotask.sandbox.errors import SandboxError
 from services.autotask.sandbox.matching import MAX_OR_TERMS, check_fields, count_or_terms, matches
-from services.autotask.sandbox.schema import ENTITIES, EntitySpec, FieldSpec
-
-Record = dict[str, Any]
-API_ONLY_LICENSE = 7
-RECURRING_SERVICE = 7
+from services.autotask.sandbox.rules import (
+    RECURRING_SERVICE,
+    Record,
+    check_references,
+    check_rules,
+    clean,
+    require,
+)
+from services.autotask.sandbox.schema import ENTITIES, EntitySpec
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ class Tenant:
         if not spec.can_create:
             raise SandboxError(405, [f"{spec.name} cannot be created through the API."])
         with self._lock:
-            record = self._clean(spec, body, creating=True)
+            record = clean(spec, body, creating=True)
             if spec.parent:
                 fk = spec.parent[2]
                 if parent_id is None:
@@ -135,12 +139,12 @@ class Tenant:
                 if record.get(fk) not in (None, parent_id):
                     raise SandboxError(500, [f"{fk} does not match the parent id in the URL."])
                 record[fk] = parent_id
-            self._require(spec, record)
-            self._check_references(spec, record)
+            require(spec, record)
+            check_references(self.table, spec, record)
             table = self.table(entity)
             new_id = max(table, default=0) + 1
             record["id"] = new_id
-            self._rules(spec, record, existing=None)
+            check_rules(self.table, spec, record, existing=None)
             table[new_id] = record
             self._after_write(spec, record)
             self.save()
@@ -161,13 +165,13 @@ class Tenant:
             existing = self.table(entity).get(int(raw_id))
             if existing is None:
                 raise SandboxError(500, [f"No matching records found for {spec.name} id {raw_id}."])
-            changes = self._clean(
+            changes = clean(
                 spec, {k: v for k, v in body.items() if k.lower() != "id"}, creating=False
             )
             merged = {**existing, **changes}
-            self._require(spec, merged)
-            self._check_references(spec, changes)
-            self._rules(spec, merged, existing=existing)
+            require(spec, merged)
+            check_references(self.table, spec, changes)
+            check_rules(self.table, spec, merged, existing=existing)
             changes.pop("password", None)  # validated above, never stored
             existing.update(changes)
             self._after_write(spec, existing)
@@ -202,13 +206,13 @@ class Tenant:
                     500, ["Services can only be added to contracts of type Recurring Service."]
                 )
             spec = spec_for("ContractServiceAdjustments")
-            clean = self._clean(spec, body, creating=True)
-            clean["contractID"] = contract_id
-            self._require(spec, clean)
+            adjustment = clean(spec, body, creating=True)
+            adjustment["contractID"] = contract_id
+            require(spec, adjustment)
             services = self.table("ContractServices")
-            cs_id = clean.get("contractServiceID")
+            cs_id = adjustment.get("contractServiceID")
             if cs_id is None:
-                service_id = clean.get("serviceID")
+                service_id = adjustment.get("serviceID")
                 if service_id not in self.table("Services"):
                     raise SandboxError(
                         500, ["An adjustment needs a valid serviceID or contractServiceID."]
@@ -232,12 +236,12 @@ class Tenant:
                 )
             units = self.table("ContractServiceUnits")
             current = next((r for r in units.values() if r["contractServiceID"] == cs["id"]), None)
-            change = int(clean.get("unitChange") or 0)
+            change = int(adjustment.get("unitChange") or 0)
             if current is None:
                 current = {
                     "id": max(units, default=0) + 1, "contractID": contract_id,
                     "contractServiceID": cs["id"], "serviceID": cs["serviceID"], "units": 0,
-                    "startDate": clean["effectiveDate"], "endDate": contract.get("endDate"),
+                    "startDate": adjustment["effectiveDate"], "endDate": contract.get("endDate"),
                 }  # fmt: skip
                 units[current["id"]] = current
             if current["units"] + change < 0:
@@ -247,159 +251,6 @@ class Tenant:
             return int(cs["id"])
 
     # ----- rules ------------------------------------------------------------------------------
-
-    def _clean(self, spec: EntitySpec, body: Record, *, creating: bool) -> Record:
-        out: Record = {}
-        for key, value in body.items():
-            f = spec.field(key)
-            if f is None:
-                raise SandboxError(500, [f"Unable to find {key} in the {spec.name[:-1]} Entity."])
-            if f.name == "id":
-                continue
-            if f.read_only:
-                raise SandboxError(500, [f"{f.name} is read-only and cannot be set."])
-            out[f.name] = _coerce(spec, f, value)
-        if not creating and spec.name == "ClientPortalUsers" and "contactID" in out:
-            raise SandboxError(
-                500, ["contactID cannot be changed after a Client Portal user is created."]
-            )
-        return out
-
-    def _require(self, spec: EntitySpec, record: Record) -> None:
-        missing = [
-            f.name
-            for f in spec.fields
-            if f.required and not f.read_only and record.get(f.name) in (None, "")
-            and not (spec.parent and f.name == spec.parent[2])
-        ]  # fmt: skip
-        if missing:
-            raise SandboxError(500, [f"Missing required field: {name}." for name in missing])
-
-    def _check_references(self, spec: EntitySpec, record: Record) -> None:
-        for name, value in record.items():
-            f = spec.field(name)
-            if f is None or value is None:
-                continue
-            if f.reference and int(value) not in self.table(f.reference):
-                raise SandboxError(
-                    500,
-                    [
-                        f"The value {value} of {f.name} does not refer to an existing {f.reference} record."
-                    ],
-                )
-            if f.picklist and int(value) not in {p.value for p in f.picklist if p.is_active}:
-                raise SandboxError(
-                    500, [f"The value {value} is not a valid value for picklist field {f.name}."]
-                )
-
-    def _rules(self, spec: EntitySpec, record: Record, *, existing: Record | None) -> None:
-        name = spec.name
-        if name == "Companies":
-            owner = self.table("Resources").get(int(record["ownerResourceID"]))
-            if owner and owner.get("licenseType") == API_ONLY_LICENSE:
-                raise SandboxError(500, ["An API-only resource cannot be the owner of a Company."])
-            self._check_parent_chain(record)
-        elif name == "CompanyTeams":
-            resource = self.table("Resources")[int(record["resourceID"])]
-            if resource.get("licenseType") == API_ONLY_LICENSE:
-                raise SandboxError(
-                    500, ["An API-only resource cannot be a member of a Company team."]
-                )
-            if any(
-                r["companyID"] == record["companyID"] and r["resourceID"] == record["resourceID"]
-                for r in self.table("CompanyTeams").values()
-            ):
-                raise SandboxError(500, ["This resource is already a member of the Company team."])
-        elif name == "ClientPortalUsers":
-            self._check_portal_user(record, existing)
-        elif name == "Contracts":
-            if _date(record["endDate"]) <= _date(record["startDate"]):
-                raise SandboxError(500, ["The contract end date must be after its start date."])
-        elif name == "ContractServices":
-            if existing is None:
-                contract = self.table("Contracts")[int(record["contractID"])]
-                if contract.get("contractType") != RECURRING_SERVICE:
-                    raise SandboxError(
-                        500, ["Services can only be added to contracts of type Recurring Service."]
-                    )
-                if any(
-                    r["contractID"] == record["contractID"]
-                    and r["serviceID"] == record["serviceID"]
-                    for r in self.table("ContractServices").values()
-                ):
-                    raise SandboxError(500, ["This service is already on the contract."])
-            else:
-                locked = {
-                    k
-                    for k in ("serviceID", "unitCost", "contractID")
-                    if record.get(k) != existing.get(k)
-                }
-                if locked:
-                    raise SandboxError(
-                        500, [f"{', '.join(sorted(locked))} cannot be changed after creation."]
-                    )
-        elif name == "ConfigurationItems":
-            cs_id = record.get("contractServiceID")
-            if cs_id is not None:
-                cs = self.table("ContractServices")[int(cs_id)]
-                contract = self.table("Contracts")[int(cs["contractID"])]
-                if contract["companyID"] != record["companyID"]:
-                    raise SandboxError(
-                        500, ["The contract service belongs to another company's contract."]
-                    )
-        elif name == "CompanyToDos" and _date(record["endDateTime"]) < _date(
-            record["startDateTime"]
-        ):
-            raise SandboxError(500, ["The to-do end must not be before its start."])
-
-    def _check_parent_chain(self, record: Record) -> None:
-        parent_id = record.get("parentCompanyID")
-        seen: set[int] = set()
-        while parent_id is not None:
-            if parent_id == record.get("id") or parent_id in seen:
-                raise SandboxError(
-                    500, ["A company cannot be its own parent or the parent of its ancestor."]
-                )
-            seen.add(parent_id)
-            parent = self.table("Companies").get(int(parent_id))
-            parent_id = parent.get("parentCompanyID") if parent else None
-
-    def _check_portal_user(self, record: Record, existing: Record | None) -> None:
-        users = self.table("ClientPortalUsers").values()
-        if any(
-            u["userName"].casefold() == str(record["userName"]).casefold()
-            and u["id"] != record["id"]
-            for u in users
-        ):
-            raise SandboxError(
-                500, [f"The Client Portal user name {record['userName']} is already in use."]
-            )
-        if existing is None and any(u["contactID"] == record["contactID"] for u in users):
-            raise SandboxError(500, ["This contact already has a Client Portal user."])
-        password = record.pop("password", None)
-        if password is not None:
-            text = str(password)
-            if (
-                not 5 <= len(text) <= 50
-                or "'" in text
-                or any(c.isspace() or not c.isprintable() for c in text)
-            ):
-                raise SandboxError(
-                    500,
-                    [
-                        "The password must be 5 to 50 printable characters with no spaces or single quotes."
-                    ],
-                )
-        elif existing is None:
-            raise SandboxError(500, ["Missing required field: password."])
-        level = record["securityLevel"]
-        if level in (4, 5):
-            contact = self.table("Contacts")[int(record["contactID"])]
-            company = self.table("Companies")[int(contact["companyID"])]
-            if not company.get("isTaskFireActive"):
-                raise SandboxError(
-                    500, ["Taskfire security levels need Taskfire enabled on the Company."]
-                )
 
     def _after_write(self, spec: EntitySpec, record: Record) -> None:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -420,48 +271,3 @@ def _key(body: Record, name: str) -> Any:
 def _public(spec: EntitySpec, row: Record) -> Record:
     # Write-only fields (passwords) never come back, as in Autotask.
     return {k: v for k, v in row.items() if k != "password"}
-
-
-def _date(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _coerce(spec: EntitySpec, f: FieldSpec, value: Any) -> Any:
-    if value is None:
-        return None
-    bad = SandboxError(
-        500,
-        [f"Conversion failed when converting the value {value!r} of {f.name} to {f.data_type}."],
-    )
-    if f.data_type in ("integer", "long", "short"):
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise bad
-        try:
-            return int(value)
-        except ValueError:
-            raise bad from None
-    if f.data_type in ("decimal", "double"):
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise bad
-        try:
-            return float(value)
-        except ValueError:
-            raise bad from None
-    if f.data_type == "boolean":
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if f.data_type == "datetime":
-        try:
-            parsed = _date(value)
-        except ValueError:
-            raise bad from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = str(value)
-    if f.length and len(text) > f.length:
-        raise SandboxError(
-            500, [f"The value of {f.name} is longer than the maximum of {f.length} characters."]
-        )
-    return text

@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 
 from services.autotask.sandbox.errors import SandboxError
+from services.autotask.sandbox.rules import API_ONLY_LICENSE
 from services.autotask.sandbox.schema import CHILD_PATHS
-from services.autotask.sandbox.tenant import API_ONLY_LICENSE, Tenant, spec_for
+from services.autotask.sandbox.tenant import Tenant, spec_for
 
 PAGE_SIZE = 500
 THREAD_LIMIT_TEXT = (

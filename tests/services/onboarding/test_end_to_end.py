@@ -261,3 +261,37 @@ async def test_portal_passwords_follow_autotasks_rules_and_are_never_stored_or_l
         assert password not in dumped
         assert password not in caplog.text
         assert password not in repr(report.secrets)
+
+
+async def test_every_planned_step_reads_well_in_both_languages(
+    runner: Runner, tenant: Tenant
+) -> None:
+    from services.i18n import Translator
+
+    kinds = set()
+    for answers in (
+        managed_answers(tenant) | {"tax_id": None, "team_remove": []},
+        break_fix_answers(tenant),
+    ):
+        preview = await runner.preview(answers)
+        assert preview.plan is not None
+        for step in preview.plan.steps:
+            kinds.add(step.kind)
+            for locale in ("en", "es"):
+                text = step.describe(Translator(locale))
+                assert not text.startswith("step.") and "{" not in text, (locale, step.kind, text)
+    assert {
+        "company_type",
+        "taskfire",
+        "parent",
+        "team_add",
+        "primary_contact",
+        "portal_user",
+        "invoice",
+        "contract",
+        "contract_service",
+        "device",
+        "billing_contract",
+        "note",
+        "todo",
+    } <= kinds
