@@ -9,10 +9,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import flow
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import SlackDeps, SlackUser
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.text import escape
 from handlers.slack.views import loading_view, message_view, resume_view
+from services.autotask.errors import AutotaskError
 from services.i18n import Translator
 from services.onboarding import form
 from services.store import repositories as repo
@@ -71,6 +72,27 @@ async def start(
     """Fill an opened modal: check who asks, offer a saved draft, or show the first page."""
     user = await deps.user(client, user_id)
     t = Translator(user.locale)
+    try:
+        await _start(deps, client, user, t, view_id=view_id, user_id=user_id, channel_id=channel_id,
+                     company_text=company_text, resume_draft_id=resume_draft_id)  # fmt: skip
+    except AutotaskError as exc:  # say so in the modal instead of leaving it on "Loading..."
+        await client.views_update(
+            view_id=view_id, view=message_view(t, t("slack.autotask_down", error=escape(str(exc))))
+        )
+
+
+async def _start(
+    deps: SlackDeps,
+    client: AsyncWebClient,
+    user: SlackUser,
+    t: Translator,
+    *,
+    view_id: str,
+    user_id: str,
+    channel_id: str | None,
+    company_text: str,
+    resume_draft_id: str | None,
+) -> None:
     person = await deps.directory.person(user.email)
     if not person.allowed:
         await client.views_update(

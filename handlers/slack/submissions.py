@@ -13,6 +13,7 @@ from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Callback
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.state import parse_page
+from handlers.slack.text import escape
 from handlers.slack.views import error_notices, loading_view, message_view, review_view
 from services.autotask.errors import AutotaskError
 from services.i18n import Translator
@@ -41,12 +42,27 @@ def register(app: Any, deps: SlackDeps) -> None:
         )  # nothing typed is lost, even if invalid
 
         check = asyncio.ensure_future(deps.runner.check_page(answers, draft.page))
+        acked = False
         try:
-            issues = await asyncio.wait_for(asyncio.shield(check), deps.ack_budget)
-            acked = False
-        except TimeoutError:  # Autotask is slow: answer Slack now, finish in the background
-            await ack(response_action="update", view=loading_view(t, "slack.checking", meta))
-            issues, acked = await check, True
+            try:
+                issues = await asyncio.wait_for(asyncio.shield(check), deps.ack_budget)
+            except TimeoutError:  # Autotask is slow: answer Slack now, finish in the background
+                await ack(response_action="update", view=loading_view(t, "slack.checking", meta))
+                acked = True
+                issues = await check
+        except AutotaskError as exc:
+            shown = message_view(t, t("slack.autotask_down", error=escape(str(exc))))
+            first_block = next(iter(view["state"]["values"]), None)
+            if acked:  # the answers are saved in the draft: /onboard resumes them
+                await client.views_update(view_id=view["id"], view=shown)
+            elif first_block:  # keep the modal and everything typed in it: submitting again retries
+                plain = t(
+                    "slack.autotask_down", error=str(exc)
+                )  # errors are plain text, not mrkdwn
+                await ack(response_action="errors", errors={first_block: plain[:300]})
+            else:
+                await ack(response_action="update", view=shown)
+            return
         if issues:
             block_ids = set(view["state"]["values"])
             errors, notices = flow.slack_errors(issues, t, block_ids)

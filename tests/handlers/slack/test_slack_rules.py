@@ -250,3 +250,34 @@ async def test_onboarders_limits_who_may_start(slack: Harness) -> None:
     assert not (await directory.person(None)).allowed
     everyone = Directory(slack.container.reference)  # unset: every active resource may
     assert (await everyone.person("marta.ruiz@brightline-it.example")).allowed
+
+
+DENIED = "The logged in Resource does not have the adequate permissions"
+
+
+async def test_autotask_down_while_opening_says_so_in_the_modal(slack: Harness) -> None:
+    from services.autotask.sandbox import Fault
+
+    slack.sandbox.fail_next(Fault(status=500, errors=[DENIED], path="Resources/query"))
+    await slack.command("Acme Dental")
+    calls = await slack.stub.wait_for("views.update")
+    text = str(calls[-1].args["view"]["blocks"])
+    assert "Autotask could not be reached" in text and DENIED in text
+
+
+async def test_autotask_down_while_checking_a_page_keeps_the_modal_and_the_answers(
+    slack: Harness,
+) -> None:
+    from services.autotask.sandbox import Fault
+
+    view = await open_form(slack)
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    slack.sandbox.fail_next(Fault(status=500, errors=[DENIED], method="GET", entity="Companies"))
+    values = state(
+        company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
+    )
+    reply = await slack.payload(slack.view_submission(view, values))
+    assert reply.body["response_action"] == "errors"
+    assert DENIED in reply.body["errors"]["company"]
+    retried = await submit(slack, view, values)  # Autotask is back: the same submission goes on
+    assert "team_add" in {b.get("block_id") for b in retried["blocks"]}
