@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.container import Container
 from services.autotask.errors import AuthenticationError, AutotaskError, PermissionDeniedError
+from services.directory import Directory
 from services.store.engine import describe, ping
 
 # What the onboarding writes, and the rights it needs on each entity.
@@ -120,7 +121,15 @@ async def _slack(container: Container) -> list[Check]:
     granted = {
         s.strip() for s in (reply.headers.get("x-oauth-scopes") or "").split(",") if s.strip()
     }
-    missing = [s for s in SLACK_SCOPES if s not in granted]
+    wanted = [
+        *SLACK_SCOPES,
+        *(
+            ["usergroups:read"]
+            if Directory(container.reference, settings.onboarders).groups
+            else []
+        ),
+    ]
+    missing = [s for s in wanted if s not in granted]
     detail = ", ".join(sorted(granted)) if not missing else "missing " + ", ".join(missing)
     fix = "" if not missing else "add the scopes in manifest.yml, then reinstall the app"
     return [

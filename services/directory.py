@@ -17,17 +17,23 @@ class Person:
 
 
 class Directory:
-    """``ONBOARDERS`` (e-mails) when set; otherwise anyone who is an active Autotask resource."""
+    """``ONBOARDERS`` when set (e-mails, and chat user-group ids the front-end checks);
+    otherwise anyone who is an active Autotask resource."""
 
     def __init__(self, reference: ReferenceData, onboarders: Iterable[str] = ()) -> None:
         self.reference = reference
-        self.onboarders = {e.strip().casefold() for e in onboarders if "@" in e}
+        entries = [e.strip() for e in onboarders if e.strip()]
+        self.onboarders = {e.casefold() for e in entries if "@" in e}
+        self.groups = [e for e in entries if "@" not in e]
+        self.restricted = bool(entries)
 
     async def person(self, email: str | None) -> Person:
+        """Who this is in Autotask, and whether ONBOARDERS' e-mails (or its absence) allow them.
+        A chat front-end may still allow someone through a user group in ``groups``."""
         if not email:
             return Person(None, None, None, allowed=False)
         resource = await self.reference.resource_by_email(email)
-        allowed = (email.casefold() in self.onboarders) if self.onboarders else resource is not None
+        allowed = (email.casefold() in self.onboarders) if self.restricted else resource is not None
         return Person(
             email,
             resource.id if resource else None,

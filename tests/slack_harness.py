@@ -130,7 +130,9 @@ USERS = {
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, database_url: str | None = None) -> AsyncIterator[Harness]:
+async def running_bot(
+    tmp_path: Path, database_url: str | None = None, **overrides: Any
+) -> AsyncIterator[Harness]:
     stub = SlackStub(users=dict(USERS))
     async with running_stub(stub):
         settings = Settings(
@@ -140,6 +142,7 @@ async def running_bot(tmp_path: Path, database_url: str | None = None) -> AsyncI
             slack_api_url=stub.url,
             database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}",
             sandbox_state_file=None,
+            **overrides,
         )
         await upgrade(settings.database_url)
         sandbox = SandboxTransport(build_tenant())

@@ -38,6 +38,7 @@ class ApiCall:
 class SlackStub:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_in_channel: set[str] = field(default_factory=set)
+    groups: dict[str, list[str]] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     url: str = ""
@@ -124,6 +125,13 @@ class SlackStub:
             )
             return (
                 {"ok": True, "user": found} if found else {"ok": False, "error": "users_not_found"}
+            )
+        if method == "usergroups.users.list":
+            members = self.groups.get(str(args.get("usergroup")))
+            return (
+                {"ok": True, "users": members}
+                if members is not None
+                else {"ok": False, "error": "no_such_subteam"}
             )
         if method == "users.info":
             user = self.users.get(str(args.get("user")))

@@ -93,7 +93,7 @@ async def _start(
     company_text: str,
     resume_draft_id: str | None,
 ) -> None:
-    person = await deps.directory.person(user.email)
+    person = await deps.may_onboard(client, user)
     if not person.allowed:
         await client.views_update(
             view_id=view_id,

@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from services.autotask.zones import company_url
-from services.directory import Directory
+from services.directory import Directory, Person
 from services.onboarding.options import OptionSources
 from services.onboarding.runner import Runner
 from services.reminders.service import Reminders
@@ -37,6 +37,7 @@ class SlackDeps:
     user_ttl: float = 600.0
     _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _groups: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
 
     def background(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` after the reply; keep a reference so the task is not collected midway."""
@@ -59,6 +60,25 @@ class SlackDeps:
         )
         self._users[user_id] = (time.monotonic(), user)
         return user
+
+    async def may_onboard(self, client: AsyncWebClient, user: SlackUser) -> Person:
+        """ONBOARDERS e-mails or Autotask resources, then membership of ONBOARDERS' user groups."""
+        person = await self.directory.person(user.email)
+        if person.allowed or not self.directory.groups:
+            return person
+        for group in self.directory.groups:
+            if user.id in await self._group_members(client, group):
+                return Person(person.email, person.resource_id, person.name, allowed=True)
+        return person
+
+    async def _group_members(self, client: AsyncWebClient, group: str) -> set[str]:
+        cached = self._groups.get(group)
+        if cached and time.monotonic() - cached[0] < self.user_ttl:
+            return cached[1]
+        reply: Any = await client.usergroups_users_list(usergroup=group)
+        members = set(reply.get("users") or [])
+        self._groups[group] = (time.monotonic(), members)
+        return members
 
     async def company_link(self, company_id: int) -> str | None:
         return company_url(await self.runner.client.zone(), company_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
 from tests.onboarding_support import company_id, contacts_of
@@ -281,3 +282,17 @@ async def test_autotask_down_while_checking_a_page_keeps_the_modal_and_the_answe
     assert DENIED in reply.body["errors"]["company"]
     retried = await submit(slack, view, values)  # Autotask is back: the same submission goes on
     assert "team_add" in {b.get("block_id") for b in retried["blocks"]}
+
+
+async def test_onboarders_may_name_a_slack_user_group(tmp_path: Path) -> None:
+    from tests.slack_harness import running_bot
+
+    async with running_bot(tmp_path, onboarders=["S0ONBOARD"]) as bot:
+        bot.stub.groups["S0ONBOARD"] = ["U2"]
+        await bot.command("Acme Dental", user_id="U1")  # an Autotask resource, but not in the group
+        first = await bot.stub.wait_for("views.update")
+        assert "may not onboard clients" in str(first[-1].args["view"]["blocks"])
+        await bot.command("Acme Dental", user_id="U2")
+        second = await bot.stub.wait_for("views.update", 2)
+        assert second[-1].args["view"]["callback_id"] == "onboard_page"
+        await bot.settle()
