@@ -288,3 +288,28 @@ def suggestion_body(
             },
         }
     )
+
+
+def message_click(
+    action_id: str, value: str, *, user_id: str = "U1", channel_id: str = "C1"
+) -> dict[str, Any]:
+    """A click on a button of a message (not a modal)."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user_id},
+        "trigger_id": "trigger-3",
+        "channel": {"id": channel_id},
+        "container": {"type": "message", "channel_id": channel_id},
+        "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}],
+    }
+
+
+def button_value(blocks: list[dict[str, Any]], action_id: str) -> str:
+    return next(
+        str(e["value"])
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    )

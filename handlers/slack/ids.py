@@ -31,4 +31,3 @@ class Action(StrEnum):
     REMINDER_NOT_MINE = "reminder_not_mine"
 
 
-STEP_PREFIX = "step_"  # nothing dispatches on these; they only label blocks

@@ -12,8 +12,10 @@ from services.store.tables import Onboarding
 from tests.onboarding_support import company_id, contacts_of, devices_of, resource_id, technicians
 from tests.slack_harness import Harness, Reply
 from tests.slack_stub import (
+    button_value,
     checkbox,
     date_input,
+    message_click,
     multi,
     number,
     radio,
@@ -224,25 +226,8 @@ async def test_a_failed_step_shows_why_and_retry_finishes_the_run(slack: Harness
         "chat.update", lambda a: "run_retry" in str(a["blocks"])
     )
     assert "Contract module is not active." in str(failed_call.args["blocks"])
-    retry_value = next(
-        e["value"]
-        for b in failed_call.args["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "run_retry"
-    )
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "trigger_id": "t",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1"},
-        "message": {"ts": failed_call.args["ts"]},
-        "actions": [
-            {"action_id": "run_retry", "block_id": "b", "value": retry_value, "type": "button"}
-        ],
-    }
+    retry_value = button_value(failed_call.args["blocks"], "run_retry")
+    click = message_click("run_retry", retry_value)
     assert (await slack.payload(click)).status == 200
     final = (
         await slack.stub.wait_until("chat.update", lambda a: "· applied" in str(a["blocks"]))
@@ -288,24 +273,8 @@ async def test_cancel_on_the_progress_message_stops_the_run_before_its_next_step
     progress = await slack.stub.wait_until(
         "chat.postMessage", lambda a: a.get("channel") == "C1", timeout=10
     )
-    onboarding_id = next(
-        e["value"]
-        for b in progress.args["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "run_cancel"
-    )
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "trigger_id": "t",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1"},
-        "actions": [
-            {"action_id": "run_cancel", "block_id": "b", "value": onboarding_id, "type": "button"}
-        ],
-    }
+    onboarding_id = button_value(progress.args["blocks"], "run_cancel")
+    click = message_click("run_cancel", onboarding_id)
     assert (await slack.payload(click)).status == 200
     final = await slack.stub.wait_until(
         "chat.update", lambda a: "· cancelled" in str(a["blocks"]), timeout=20

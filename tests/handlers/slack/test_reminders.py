@@ -23,6 +23,7 @@ from services.store.migrate import upgrade
 from services.store.tables import ReminderSchedule
 from tests.onboarding_support import company_id, managed_answers, reset_database, resource_id
 from tests.slack_harness import Harness, running_bot
+from tests.slack_stub import message_click
 
 START = datetime(2027, 3, 10, 15, 0, tzinfo=UTC)  # a Wednesday, before both DST changes
 
@@ -122,15 +123,7 @@ async def test_nudges_land_in_business_hours_in_three_time_zones_across_dst(bot:
 
 
 async def _click(bot: Harness, action: str, value: Any, user: str) -> None:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": user},
-        "trigger_id": "t9",
-        "channel": {"id": f"D{user}"},
-        "container": {"type": "message"},
-        "actions": [{"action_id": action, "block_id": "b", "value": str(value), "type": "button"}],
-    }
+    payload = message_click(action, str(value), user_id=user, channel_id=f"D{user}")
     assert (await bot.payload(payload)).status == 200
 
 
