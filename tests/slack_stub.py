@@ -39,6 +39,8 @@ class SlackStub:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     not_in_channel: set[str] = field(default_factory=set)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_replies: list[dict[str, Any]] = field(default_factory=list)
     calls: list[ApiCall] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     url: str = ""
@@ -118,6 +120,11 @@ class SlackStub:
     def _reply(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "B1", "team": "MSP"}
+        if method == "apps.connections.open":
+            return {
+                "ok": True,
+                "url": self.url.replace("http://", "ws://").replace("/api/", "/link"),
+            }
         if method == "users.lookupByEmail":
             wanted = str(args.get("email", "")).casefold()
             found = next(
@@ -156,10 +163,31 @@ class SlackStub:
         return {"ok": True}
 
 
+async def socket(stub: SlackStub, request: web.Request) -> web.WebSocketResponse:
+    """Socket Mode: Slack pushes envelopes over a WebSocket and the app acks each one."""
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    stub.sockets.append(ws)
+    async with stub._changed:
+        stub._changed.notify_all()
+    await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+    async for message in ws:
+        if message.type == web.WSMsgType.TEXT:
+            stub.socket_replies.append(json.loads(message.data))
+            async with stub._changed:
+                stub._changed.notify_all()
+    return ws
+
+
 @asynccontextmanager
 async def running_stub(stub: SlackStub) -> AsyncIterator[SlackStub]:
     app = web.Application()
     app.router.add_route("*", "/api/{method}", stub.handle)
+
+    async def link(request: web.Request) -> web.WebSocketResponse:
+        return await socket(stub, request)
+
+    app.router.add_get("/link", link)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     stub.url = f"http://127.0.0.1:{server.port}/api/"

@@ -29,5 +29,3 @@ class Action(StrEnum):
     REMINDER_SNOOZE_DAY = "reminder_snooze_day"
     REMINDER_SNOOZE_WEEK = "reminder_snooze_week"
     REMINDER_NOT_MINE = "reminder_not_mine"
-
-
