@@ -44,7 +44,7 @@ def render_plan(plan: Plan, t: Translator) -> str:
             lines.append(f"       {t('plan.no_change')}")
         for change in step.changes:
             label = t(f"field.{change.field}")
-            lines.append(f"       {label}: {_show(change.before, t)} -> {_show(change.after, t)}")
+            lines.append(f"       {label}: {t.value(change.before)} -> {t.value(change.after)}")
     if plan.invoice_missing:
         items = ", ".join(t(f"missing.{m}") for m in plan.invoice_missing)
         lines.append(t("plan.invoice_pending", items=items))
@@ -74,17 +74,8 @@ def render_report(report: RunReport, t: Translator) -> str:
     return "\n".join(lines)
 
 
-def _show(value: Any, t: Translator) -> str:
-    if isinstance(value, bool):
-        return t(f"value.{str(value).lower()}")
-    return t("console.none") if value in (None, "") else str(value)
-
-
 def _issues_text(issues: list[Issue], t: Translator) -> str:
-    return "\n".join(
-        f"  - {t(form.QUESTIONS[i.question.split('.')[0]].label_key) if i.question.split('.')[0] in form.QUESTIONS else i.question}: {msg}"
-        for i, msg in ((i, i.message(t)) for i in issues)
-    )
+    return "\n".join(f"  - {form.question_label(i.question, t)}: {i.message(t)}" for i in issues)
 
 
 async def run_answers_file(
@@ -155,9 +146,12 @@ class Prompter:
         while page is not None:
             await self._ask_page(form.page(page), state.answers)
             async with self.db.transaction() as session:
-                saved = await repo.save_draft(session, platform="console", user_id=_user(),
-                                              answers=state.answers, page=page, draft_id=draft_id,
-                                              company_id=state.answers.get("company"))  # fmt: skip
+                company = state.answers.get("company")
+                saved = await repo.save_draft(
+                    session, platform="console", user_id=_user(), answers=state.answers, page=page,
+                    draft_id=draft_id, company_id=company,
+                    company_name=self.sources.cached_company_name(company) if isinstance(company, int) else None,
+                )  # fmt: skip
                 draft_id = saved.id
             page = form.next_page(page, state.answers)
             if page is None:
@@ -211,7 +205,7 @@ class Prompter:
                 query = await questionary.text(t("console.choose_company")).ask_async() or ""
             options = await self.sources.options(q.source, answers, query)
             # questionary takes a None value to mean "use the title", so "" stands for no answer.
-            choices = [questionary.Choice(t("console.none"), ""), *_choices(options)]
+            choices = [questionary.Choice(t("value.none"), ""), *_choices(options)]
             picked = await questionary.select(
                 label, choices=choices, default=_find(choices, current)
             ).ask_async()

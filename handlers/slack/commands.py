@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import flow
 from handlers.slack.deps import SlackDeps, SlackUser
+from handlers.slack.ids import COMMAND
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.text import escape
 from handlers.slack.views import loading_view, message_view, resume_view
@@ -56,7 +57,7 @@ def register(app: Any, deps: SlackDeps) -> None:
             company_text=text,
         )
 
-    app.command("/onboard")(onboard)
+    app.command(COMMAND)(onboard)
 
 
 async def start(

@@ -98,23 +98,15 @@ def slack_errors(
 async def save(
     deps: SlackDeps, meta: ViewMeta, user_id: str, answers: dict[str, Any], page_id: str
 ) -> None:
+    """Save the draft. Runs before acks, so it reads the company name from memory only."""
+    company = answers.get("company")
+    company_id = company if isinstance(company, int) else None
+    name = deps.options.cached_company_name(company_id) if company_id is not None else None
     async with deps.db.transaction() as session:
-        company = answers.get("company")
-        name = (
-            next((o.label for o in await deps.options.companies() if o.value == company), None)
-            if company
-            else None
-        )
         await repo.save_draft(
-            session,
-            platform="slack",
-            user_id=user_id,
-            answers=answers,
-            page=page_id,
-            draft_id=meta.draft_id,
-            company_id=company if isinstance(company, int) else None,
-            company_name=name,
-        )
+            session, platform="slack", user_id=user_id, answers=answers, page=page_id,
+            draft_id=meta.draft_id, company_id=company_id, company_name=name,
+        )  # fmt: skip
 
 
 async def run(

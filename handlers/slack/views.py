@@ -7,7 +7,6 @@ text 75, ...); ``checked`` adds the ones slack_sdk does not check (blocks per vi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -43,7 +42,6 @@ from services.onboarding.plan import Plan
 
 # Long or per-company lists are searched as you type; short tenant lists are shown whole.
 EXTERNAL_SOURCES = frozenset({"companies", "resources", "contacts", "team_members", "devices"})
-MAX_CONTRACTS = 3
 
 Lists = Mapping[str, Sequence[Choice]]  # option source -> options (static lists, and labels)
 
@@ -289,8 +287,8 @@ def review_view(plan: Plan, t: Translator, meta: ViewMeta) -> View:
         lines = [f"*{escape(step.describe(t))}*"]
         for change in step.changes:
             lines.append(
-                f"• {escape(t('field.' + change.field))}: {escape(_show(change.before, t))} → "
-                f"{escape(_show(change.after, t))}"
+                f"• {escape(t('field.' + change.field))}: {escape(t.value(change.before))} → "
+                f"{escape(t.value(change.after))}"
             )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut("\n".join(lines), 3000))))
     if unchanged:
@@ -324,18 +322,6 @@ def review_view(plan: Plan, t: Translator, meta: ViewMeta) -> View:
     return _modal(t, Callback.REVIEW, blocks, meta, t("slack.apply"))
 
 
-def _show(value: Any, t: Translator) -> str:
-    if isinstance(value, bool):
-        return t(f"value.{str(value).lower()}")
-    if isinstance(value, date):
-        return value.isoformat()
-    return t("console.none") if value in (None, "") else str(value)
-
-
 def error_notices(errors: Mapping[str, str], t: Translator) -> list[str]:
     """Errors for a view that could not be answered in the ack: shown at the top of the page."""
-    out = []
-    for qid, message in errors.items():
-        q = form.QUESTIONS.get(qid.split(".")[0])
-        out.append(f"{t(q.label_key) if q else qid}: {message}")
-    return out
+    return [f"{form.question_label(qid, t)}: {message}" for qid, message in errors.items()]

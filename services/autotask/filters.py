@@ -16,10 +16,6 @@ from dataclasses import field as dc_field
 from typing import Any, Literal
 
 Scalar = str | int | float | bool | None
-ValueOp = Literal[
-    "eq", "noteq", "gt", "gte", "lt", "lte", "beginsWith", "endsWith", "contains", "in", "notIn"
-]
-ExistOp = Literal["exist", "notExist"]
 ALL_OPERATORS: tuple[str, ...] = (
     "eq", "noteq", "gt", "gte", "lt", "lte", "beginsWith", "endsWith", "contains",
     "exist", "notExist", "in", "notIn",

@@ -111,6 +111,10 @@ class Contact(Entity):
     is_active: int | None = None  # 1/0 in the API model, not a boolean
     primary_contact: bool | None = None
 
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name or ''} {self.last_name or ''}".strip()
+
 
 class ClientPortalUser(Entity):
     entity = "ClientPortalUsers"

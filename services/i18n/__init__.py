@@ -7,6 +7,7 @@ empresa", "Contacto principal", "Portal del cliente", "Región impositiva", "Ate
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -45,3 +46,11 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in self._messages
+
+    def value(self, value: Any) -> str:
+        """A before/after value for people: yes/no for booleans, "(none)" for nothing."""
+        if isinstance(value, bool):
+            return self(f"value.{str(value).lower()}")
+        if isinstance(value, date):
+            return value.isoformat()
+        return self("value.none") if value in (None, "") else str(value)

@@ -69,7 +69,6 @@ class CompanyFacts:
     notes: list[CompanyNote]
     todos: list[CompanyToDo]
     lookups: Lookups
-    reads: int = field(default=0)
 
 
 async def load_lookups(

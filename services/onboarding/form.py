@@ -166,6 +166,12 @@ def page(page_id: str) -> Page:
     return next(p for p in PAGES if p.id == page_id)
 
 
+def question_label(path: str, t: Any) -> str:
+    """The label of the question an issue path (``devices.7``, ``billing_contracts.0.end``) is on."""
+    question = QUESTIONS.get(path.split(".")[0])
+    return t(question.label_key) if question else path
+
+
 def all_i18n_keys() -> set[str]:
     """Every catalogue key the form needs; the catalogue test checks both languages have them."""
     keys = {p.title_key for p in PAGES}

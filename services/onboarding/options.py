@@ -13,7 +13,7 @@ from typing import Any
 
 from services.autotask.client import AutotaskClient
 from services.autotask.filters import field as f
-from services.autotask.models import Company, CompanyTeam, ConfigurationItem, Contact
+from services.autotask.models import CompanyTeam, ConfigurationItem, Contact
 from services.autotask.reference import ReferenceData, TTLCache
 
 MAX_OPTIONS = 100  # what a Slack select or a terminal list can usefully show
@@ -26,7 +26,7 @@ class Option:
 
 
 def contact_label(contact: Contact) -> str:
-    name = f"{contact.first_name or ''} {contact.last_name or ''}".strip()
+    name = contact.full_name
     return f"{name} <{contact.email_address}>" if contact.email_address else name
 
 
@@ -121,8 +121,12 @@ class OptionSources:
             Option(d.id or 0, d.reference_title or d.serial_number or f"#{d.id}") for d in devices
         ]
 
-    async def company(self, company_id: int) -> Company | None:
-        return await self.client.get_model(Company, company_id)
+    def cached_company_name(self, company_id: int) -> str | None:
+        """The company's name if the company list is in memory; never calls Autotask, so it is
+        safe before a Slack ack or inside a database transaction."""
+        entry = self._cache.entries.get("companies")
+        options: list[Option] = entry.value if entry else []
+        return next((o.label for o in options if o.value == company_id), None)
 
     def forget_company(self, company_id: int) -> None:
         """Drop per-company lists after a run changed them."""

@@ -82,7 +82,7 @@ class _Planner(ContractPlanning):
         contact = self.facts.contacts.get(contact_id or 0)
         if contact is None:
             return f"#{contact_id}"
-        return f"{contact.first_name or ''} {contact.last_name or ''}".strip()
+        return contact.full_name
 
     def _company_patch(self, key: str, kind: str, target: dict[str, Any], show: dict[str, Any],
                        **params: Any) -> PatchStep:  # fmt: skip

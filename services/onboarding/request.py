@@ -228,7 +228,7 @@ def _tenant_rules(r: OnboardingRequest, facts: CompanyFacts) -> list[Issue]:
                 )
             )
         elif not (contact.email_address or "").strip():
-            name = f"{contact.first_name or ''} {contact.last_name or ''}".strip()
+            name = contact.full_name
             issues.append(
                 Issue(("portal_contacts",), "errors.portal_needs_email", {"contact": name})
             )
@@ -313,7 +313,7 @@ def _tenant_rules(r: OnboardingRequest, facts: CompanyFacts) -> list[Issue]:
             )
     if r.attention_contact in contacts:
         contact = contacts[r.attention_contact]
-        name = f"{contact.first_name or ''} {contact.last_name or ''}".strip()
+        name = contact.full_name
         limit = lookups.max_length("Companies", "billToAttention")
         if limit and len(name) > limit:
             issues.append(Issue(("attention_contact",), "errors.too_long", {"max_length": limit}))

@@ -34,8 +34,9 @@ async def save_draft(
         session.add(draft)
     draft.answers = dict(answers)
     draft.page = page
+    if company_name is not None or draft.company_id != company_id:  # keep a name we already know
+        draft.company_name = company_name
     draft.company_id = company_id
-    draft.company_name = company_name
     draft.updated_at = utcnow()
     await session.flush()
     return draft
@@ -129,16 +130,6 @@ async def list_onboardings(
         stmt = stmt.where(Onboarding.company_id == company_id)
     stmt = stmt.order_by(Onboarding.created_at.desc()).limit(limit)
     return (await session.execute(stmt)).scalars().all()
-
-
-async def onboarding_for_draft(session: AsyncSession, *, draft_id: str) -> Onboarding | None:
-    """The onboarding a draft already became: a second Apply click must not start another."""
-    stmt = (
-        select(Onboarding)
-        .where(Onboarding.draft_id == draft_id)
-        .order_by(Onboarding.created_at.desc())
-    )
-    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
 async def claim_onboarding(
