@@ -17,7 +17,10 @@ from services.autotask.zones import Credentials
 from tests.support import Sleeps
 
 _OUR_PREFIXES = ("SLACK_", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS", "SANDBOX_")
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# CI and a laptop use database `test`; TEST_POSTGRES_URL lets parallel checkouts use their own.
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -69,8 +72,9 @@ async def autotask(
 
 
 def _postgres_reachable() -> bool:
+    url = httpx.URL(POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1))
     try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1):
             return True
     except OSError:
         return False
