@@ -12,7 +12,7 @@ from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.tables import Base
 
-VOLATILE = {"lastTrackedModifiedDateTime", "createDate"}
+VOLATILE = {"lastTrackedModifiedDateTime", "createDate", "createDateTime", "lastModifiedDate"}
 WRITTEN = (
     "Companies", "CompanyTeams", "Contacts", "ClientPortalUsers", "Contracts", "ContractServices",
     "ContractServiceUnits", "ConfigurationItems", "CompanyNotes", "CompanyToDos",

@@ -260,12 +260,14 @@ class CompanyNote(Entity):
     parent = ("Companies", "Notes", "company_id")
 
     company_id: int | None = None
-    title: str | None = None
-    description: str | None = None
+    name: str | None = None
+    note: str | None = None
     action_type: int | None = None
+    assigned_resource_id: int | None = None
+    contact_id: int | None = None
     start_date_time: datetime | None = None
     end_date_time: datetime | None = None
-    assigned_resource_id: int | None = None
+    completed_date_time: datetime | None = None  # set by Autotask, read-only
 
 
 class CompanyToDo(Entity):

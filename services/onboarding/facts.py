@@ -137,7 +137,7 @@ async def load_company_facts(
         for d in await client.query_models(ConfigurationItem, [*by_company, f("isActive").eq(True)])
         if d.id is not None
     }
-    notes = await client.query_models(CompanyNote, [*by_company, f("title").begins_with(NOTE_MARK)])
+    notes = await client.query_models(CompanyNote, [*by_company, f("name").begins_with(NOTE_MARK)])
     todos = await client.query_models(
         CompanyToDo, [*by_company, f("activityDescription").begins_with(TODO_MARK)]
     )

@@ -248,14 +248,18 @@ class _Planner(ContractPlanning):
     # ----- record of the onboarding in Autotask -------------------------------------------------
 
     def note(self, missing: list[str]) -> list[Step]:
-        title = f"{NOTE_MARK} [{self.r.reference}]"
-        exists = any((n.title or "").strip() == title for n in self.facts.notes)
+        # The note's name carries the onboarding's reference: that is how a re-run finds it.
+        name = f"{NOTE_MARK} [{self.r.reference}]"
+        exists = any((n.name or "").strip() == name for n in self.facts.notes)
         action = preferred(self.lk.picklists["note_action_type"], "onboarding")
+        when = f"{self.today.isoformat()}T00:00:00Z"
         body = {
-            "title": title, "description": self._summary(missing), "actionType": action,
-            "startDateTime": f"{self.today.isoformat()}T00:00:00Z",
+            "name": name, "note": self._summary(missing), "actionType": action,
+            # Autotask requires an assignee and a start and end; the account manager owns the client.
+            "assignedResourceID": self.facts.company.owner_resource_id,
+            "startDateTime": when, "endDateTime": when,
         }  # fmt: skip
-        changes = [] if exists else [Change("title", None, title)]
+        changes = [] if exists else [Change("name", None, name)]
         return [CreateStep("note", "note", {"company": self.name}, changes, "CompanyNotes", body,
                            Parent("Companies", self.cid, "Notes"))]  # fmt: skip
 

@@ -1,8 +1,11 @@
 """What the sandbox tenant knows about each entity: fields, picklists, capabilities, write paths.
 
-Field names, required-ness and write paths follow shared/reference/autotask-rest-api.md. Picklist
-ids are this sandbox tenant's own, as on a real tenant: nothing in the product may rely on them;
-it maps labels to ids through ``entityInformation/fields``.
+Every field name and type is one Autotask's published OpenAPI lists for that entity
+(``tests/data/autotask-entities*.json``; ``tests/services/autotask/test_conformance.py`` holds the
+schema to it, so a field Autotask does not have cannot creep in). Required-ness, read-only flags
+and lengths come from Autotask's entity help pages (see docs/autotask-facts.md). Picklist ids are
+this sandbox tenant's own, as on a real tenant: nothing in the product may rely on them; it maps
+labels to ids through ``entityInformation/fields``.
 """
 
 from __future__ import annotations
@@ -159,7 +162,9 @@ LICENSE_TYPES = _p(
 CI_TYPES = _p((1, "Workstation"), (2, "Server"), (3, "Network Device"), (4, "Printer"))
 SERVICE_PERIODS = _p((1, "Monthly"), (2, "Quarterly"), (3, "Yearly"))
 
-S, INT, LONG, BOOL, DT, DEC = "string", "integer", "long", "boolean", "datetime", "decimal"
+# entityInformation dataType names for the OpenAPI formats string, int32, int64, boolean,
+# date-time and double
+S, INT, LONG, BOOL, DT, DEC = "string", "integer", "long", "boolean", "datetime", "double"
 
 
 def F(name: str, data_type: str = S, **kw: Any) -> FieldSpec:
@@ -342,7 +347,7 @@ ENTITIES: dict[str, EntitySpec] = {
                 F("unitPrice", DEC, required=True),
                 F("unitCost", DEC),
                 F("isActive", BOOL),
-                F("serviceLevelAgreementID", INT, picklist=SLAS),
+                F("serviceLevelAgreementID", LONG, picklist=SLAS),
             ),
         ),
         EntitySpec(
@@ -414,12 +419,16 @@ ENTITIES: dict[str, EntitySpec] = {
             (
                 F("id", LONG, read_only=True),
                 F("companyID", INT, required=True, reference="Companies"),
-                F("title", required=True, length=250),
-                F("description", required=True, length=32000),
                 F("actionType", INT, required=True, picklist=ACTION_TYPES),
-                F("startDateTime", DT),
-                F("endDateTime", DT),
-                F("assignedResourceID", INT, reference="Resources"),
+                F("assignedResourceID", INT, required=True, reference="Resources"),
+                F("startDateTime", DT, required=True),
+                F("endDateTime", DT, required=True),
+                F("name", length=128),
+                F("note", length=32000),
+                F("contactID", INT, reference="Contacts"),
+                F("completedDateTime", DT, read_only=True),
+                F("createDateTime", DT, read_only=True),
+                F("lastModifiedDate", DT, read_only=True),
             ),
             parent=("Companies", "Notes", "companyID"),
         ),
@@ -427,14 +436,14 @@ ENTITIES: dict[str, EntitySpec] = {
             "CompanyToDos",
             (
                 F("id", LONG, read_only=True),
-                F("companyID", INT, required=True, reference="Companies"),
+                F("companyID", LONG, required=True, reference="Companies"),
                 F("actionType", INT, required=True, picklist=ACTION_TYPES),
                 F("activityDescription", length=32000),
-                F("assignedToResourceID", INT, required=True, reference="Resources"),
+                F("assignedToResourceID", LONG, required=True, reference="Resources"),
                 F("startDateTime", DT, required=True),
                 F("endDateTime", DT, required=True),
                 F("completedDate", DT),
-                F("contactID", INT, reference="Contacts"),
+                F("contactID", LONG, reference="Contacts"),
             ),
             can_delete=True,
             parent=("Companies", "ToDos", "companyID"),

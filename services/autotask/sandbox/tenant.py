@@ -110,7 +110,7 @@ class Tenant:
         include = _key(body, "IncludeFields") or []
         for name in include:
             if spec.field(str(name)) is None:
-                raise SandboxError(500, [f"Unable to find {name} in the {spec.name[:-1]} Entity."])
+                raise SandboxError(500, [f"Unable to find {name} in the {spec.name} Entity."])
         with self._lock:
             rows = [r for _, r in sorted(self.table(entity).items()) if matches(r, filters)]
         result = [_public(spec, r) for r in rows]
@@ -257,6 +257,9 @@ class Tenant:
         if spec.name == "Companies":
             record["lastTrackedModifiedDateTime"] = now
             record.setdefault("createDate", now)
+        elif spec.name == "CompanyNotes":
+            record["lastModifiedDate"] = now
+            record.setdefault("createDateTime", now)
         elif spec.name == "Contacts" and record.get("primaryContact"):
             # One primary contact per company: marking another clears the old one, as the UI does.
             for other in self.table("Contacts").values():

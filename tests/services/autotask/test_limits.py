@@ -84,9 +84,17 @@ async def test_a_create_rejected_by_the_thread_limit_is_retried_and_lands_once(
     autotask: AutotaskClient, sandbox: SandboxTransport
 ) -> None:
     sandbox.fail_next(Fault(status=500, errors=[THREAD_LIMIT_TEXT.format(n=3)], method="POST"))
+    owner = sandbox.tenant.table("Companies")[1]["ownerResourceID"]
     new_id = await autotask.create(
         "CompanyNotes",
-        {"title": "t", "description": "d", "actionType": 1},
+        {
+            "name": "t",
+            "note": "d",
+            "actionType": 1,
+            "assignedResourceID": owner,
+            "startDateTime": "2027-01-01T00:00:00Z",
+            "endDateTime": "2027-01-01T00:00:00Z",
+        },
         parent=Parent("Companies", 1, "Notes"),
     )
     notes = await autotask.query("CompanyNotes", [field("companyID").eq(1)])

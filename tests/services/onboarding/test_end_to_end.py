@@ -94,7 +94,12 @@ async def test_managed_services_onboarding_covers_seed_steps_1_to_9(
             assert ci["contractServiceID"] == services[int(service_id)]["id"]
             assert (ci["contractID"], ci["serviceLevelAgreementID"]) == (contract["id"], 2)
     # the onboarding is recorded on the company; invoice setup is complete, so no to-do
-    assert [n for n in tenant.table("CompanyNotes").values() if n["companyID"] == cid]
+    [note] = [n for n in tenant.table("CompanyNotes").values() if n["companyID"] == cid]
+    assert note["name"].startswith("Onboarding summary [")  # the marker a re-run finds it by
+    assert "Client type: managed services" in note["note"]
+    assert "Invoice setup: complete" in note["note"]
+    owner = tenant.table("Companies")[cid]["ownerResourceID"]
+    assert note["assignedResourceID"] == owner
     assert not [t for t in tenant.table("CompanyToDos").values() if t["companyID"] == cid]
     assert len(report.secrets) == 2
 
