@@ -31,7 +31,7 @@ def check_fields(spec: EntitySpec, items: list[dict[str, Any]]) -> None:
         name = str(item.get("field", ""))
         f = spec.field(name)
         if f is None and not item.get("udf"):
-            raise SandboxError(500, [f"Unable to find {name} in the {spec.name[:-1]} Entity."])
+            raise SandboxError(500, [f"Unable to find {name} in the {spec.name} Entity."])
         if f is not None and not f.queryable:
             raise SandboxError(500, [f"The field {f.name} is not queryable."])
         if op not in _OPS:

@@ -24,7 +24,7 @@ def clean(spec: EntitySpec, body: Record, *, creating: bool) -> Record:
     for key, value in body.items():
         f = spec.field(key)
         if f is None:
-            raise SandboxError(500, [f"Unable to find {key} in the {spec.name[:-1]} Entity."])
+            raise SandboxError(500, [f"Unable to find {key} in the {spec.name} Entity."])
         if f.name == "id":
             continue
         if f.read_only:

@@ -4,6 +4,10 @@ The real ``AutotaskClient`` talks to it exactly as to Autotask, so everything ab
 (zone discovery, paging, retries, error mapping) is exercised. Switches for tests and benchmarks:
 ``latency`` (seconds per call, held while "in flight"), ``fail_next`` (scripted failures, before or
 after the write lands), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
+
+``add_observer`` registers a process-wide callback that sees every request any sandbox transport
+receives (zone discovery included) with the reply it got: conformance checks use it to hold the
+client to Autotask's published API, whichever test or harness built the transport.
 """
 
 from __future__ import annotations
@@ -34,7 +38,23 @@ THREAD_LIMIT_TEXT = (
 HOURLY_LIMIT_TEXT = (
     "The API request threshold of {n} requests per 60 minutes has been exceeded for this database."
 )
+_NO_METHOD = "The requested resource does not support this HTTP method."
 _API_PATH = re.compile(r"^/atservicesrest/v1\.0/(?P<rest>.*)$", re.IGNORECASE)
+
+Observer = Callable[[httpx.Request, httpx.Response | None], None]
+_OBSERVERS: list[Observer] = []
+
+
+def add_observer(observer: Observer) -> None:
+    """See every request every sandbox transport of this process receives, and its reply.
+
+    The reply is ``None`` when the transport raised instead (an injected timeout).
+    """
+    _OBSERVERS.append(observer)
+
+
+def remove_observer(observer: Observer) -> None:
+    _OBSERVERS.remove(observer)
 
 
 @dataclass
@@ -124,6 +144,15 @@ class SandboxTransport(httpx.AsyncBaseTransport):
     # ----- the wire ---------------------------------------------------------------------------
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response | None = None
+        try:
+            response = await self._handle(request)
+            return response
+        finally:
+            for observer in list(_OBSERVERS):
+                observer(request, response)
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
         method = request.method.upper()
         path = request.url.path
@@ -256,6 +285,10 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         if len(parts) >= 2 and parts[1].lower() == "query":
             return self._query(method, head, parts[2:], body, request)
         if len(parts) == 1:
+            if method == "POST" and head.lower() == "contractserviceadjustments":
+                # Documented at the root too; the contract comes from the body then.
+                adjustment = _obj(body)
+                return 200, {"itemId": t.adjust_service_units(_contract_of(adjustment), adjustment)}
             if method == "POST":
                 return 200, {"itemId": t.create(head, _obj(body))}
             if method == "PATCH":
@@ -263,42 +296,47 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             if method == "PUT":
                 return 200, {"itemId": t.update(head, _replace_all(head, _obj(body)))}
         if len(parts) == 2 and parts[1].isdigit():
-            if method == "GET":
+            spec = spec_for(head)
+            if method == "GET" and spec.can_query:
                 return 200, {"item": t.get(head, int(parts[1]))}
-            if method == "DELETE":
+            # children are deleted under their parent's URL only
+            if method == "DELETE" and spec.parent is None:
                 return 200, {"itemId": t.delete(head, int(parts[1]))}
-            raise SandboxError(405, ["The requested resource does not support this HTTP method."])
+            raise SandboxError(405, [_NO_METHOD])
         if len(parts) in (3, 4) and parts[1].isdigit():
-            parent_id = int(parts[1])
-            if (
-                head.lower() == "contracts"
-                and parts[2].lower() == "serviceadjustments"
-                and method == "POST"
-            ):
+            return self._child(method, parts, body)
+        raise SandboxError(405, [_NO_METHOD])
+
+    def _child(self, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
+        """``/{Parent}/{id}/{Child}`` and ``/{Parent}/{id}/{Child}/{childId}``."""
+        t = self.tenant
+        head, parent_id = parts[0], int(parts[1])
+        child = CHILD_PATHS.get((head.lower(), parts[2].lower()))
+        if child is None:
+            raise SandboxError(404, [f"No HTTP resource was found that matches {'/'.join(parts)}."])
+        spec = spec_for(child)
+        if t.table(head).get(parent_id) is None:
+            raise SandboxError(500, [f"No matching records found for {head} id {parent_id}."])
+        if len(parts) == 3 and method == "POST":
+            if child == "ContractServiceAdjustments":
                 return 200, {"itemId": t.adjust_service_units(parent_id, _obj(body))}
-            child = CHILD_PATHS.get((head.lower(), parts[2].lower()))
-            if child is None:
-                raise SandboxError(404, [f"No HTTP resource was found that matches {rest}."])
-            if t.table(head).get(parent_id) is None:
-                raise SandboxError(500, [f"No matching records found for {head} id {parent_id}."])
-            if len(parts) == 3 and method == "POST":
-                return 200, {"itemId": t.create(child, _obj(body), parent_id=parent_id)}
-            if len(parts) == 3 and method in ("PATCH", "PUT"):
-                changes = _obj(body) if method == "PATCH" else _replace_all(child, _obj(body))
-                return 200, {"itemId": t.update(child, changes, parent_id=parent_id)}
-            if len(parts) == 4 and parts[3].isdigit() and method == "DELETE":
-                row = t.table(child).get(int(parts[3]))
-                fk = spec_for(child).parent[2] if spec_for(child).parent else ""  # type: ignore[index]
-                if row is None or row.get(fk) != parent_id:
-                    raise SandboxError(
-                        500, [f"No matching records found for {child} id {parts[3]}."]
-                    )
-                return 200, {"itemId": t.delete(child, int(parts[3]))}
-        raise SandboxError(405, ["The requested resource does not support this HTTP method."])
+            return 200, {"itemId": t.create(child, _obj(body), parent_id=parent_id)}
+        if len(parts) == 3 and method in ("PATCH", "PUT"):
+            changes = _obj(body) if method == "PATCH" else _replace_all(child, _obj(body))
+            return 200, {"itemId": t.update(child, changes, parent_id=parent_id)}
+        if len(parts) == 4 and parts[3].isdigit() and method == "DELETE" and spec.can_delete:
+            row = t.table(child).get(int(parts[3]))
+            fk = spec.parent[2] if spec.parent else ""
+            if row is None or row.get(fk) != parent_id:
+                raise SandboxError(500, [f"No matching records found for {child} id {parts[3]}."])
+            return 200, {"itemId": t.delete(child, int(parts[3]))}
+        raise SandboxError(405, [_NO_METHOD])
 
     def _query(
         self, method: str, entity: str, tail: list[str], body: Any, request: httpx.Request
     ) -> tuple[int, Any]:
+        if not spec_for(entity).can_query:
+            raise SandboxError(405, [_NO_METHOD])
         if tail == ["next"] and method != "POST":  # what silently truncates clients that GET it
             raise SandboxError(405, ["The requested resource does not support http method 'GET'."])
         if method == "GET":
@@ -307,7 +345,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
                 raise SandboxError(500, ["The search parameter is required."])
             body = json.loads(raw)
         elif method != "POST":
-            raise SandboxError(405, ["The requested resource does not support this HTTP method."])
+            raise SandboxError(405, [_NO_METHOD])
         query = _obj(body)
         if tail == ["count"]:
             return 200, {"queryCount": len(self.tenant.query(entity, query))}
@@ -389,6 +427,13 @@ def _bucket(rest: str) -> str:
         return spec_for(parts[0]).name
     except SandboxError:
         return parts[0]
+
+
+def _contract_of(adjustment: dict[str, Any]) -> int:
+    raw = next((v for k, v in adjustment.items() if k.lower() == "contractid"), None)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise SandboxError(500, ["Missing required field: contractID."])
+    return raw
 
 
 def _obj(body: Any) -> dict[str, Any]:
