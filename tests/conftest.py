@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +13,9 @@ import pytest
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import NO_DELAY_RETRIES, EntityLimiter
 from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sandbox_credentials
+from services.autotask.sandbox.transport import add_observer, remove_observer
 from services.autotask.zones import Credentials
+from tests.autotask_api import ConformanceRecorder
 from tests.support import Sleeps
 
 _OUR_PREFIXES = ("SLACK_", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS", "SANDBOX_")
@@ -30,6 +32,29 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith(_OUR_PREFIXES):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def autotask_conformance() -> Iterator[ConformanceRecorder]:
+    """Fail the test that sent Autotask anything its published API does not document.
+
+    Every sandbox transport of the process reports to it, so this covers the engine, the Slack
+    harness, reminders and anything served over HTTP alike. A test that provokes such a call on
+    purpose takes the problems (``take_problems()``) and asserts on them.
+    """
+    recorder = ConformanceRecorder()
+    add_observer(recorder)
+    try:
+        yield recorder
+    finally:
+        remove_observer(recorder)
+    problems = recorder.take_problems()
+    if problems:
+        pytest.fail(
+            "Autotask's published API does not document these calls:\n  "
+            + "\n  ".join(dict.fromkeys(problems)),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -18,12 +18,18 @@ from services.autotask.errors import (
 from services.autotask.filters import field
 from services.autotask.models import Company, CompanyTeam, Contact
 from services.autotask.sandbox import Fault, SandboxTransport
+from tests.autotask_api import ConformanceRecorder
 
 
-async def test_a_query_with_a_bad_field_surfaces_autotasks_text(autotask: AutotaskClient) -> None:
+async def test_a_query_with_a_bad_field_surfaces_autotasks_text(
+    autotask: AutotaskClient, autotask_conformance: ConformanceRecorder
+) -> None:
     with pytest.raises(BusinessRuleError) as caught:
         await autotask.query("Contacts", [field("companyName").eq("Acme")])
-    assert caught.value.errors == ["Unable to find companyName in the Contact Entity."]
+    assert autotask_conformance.take_problems() == [
+        "POST /V1.0/Contacts/query: filter field 'companyName' is not a documented Contacts field"
+    ]
+    assert caught.value.errors == ["Unable to find companyName in the Contacts Entity."]
     assert caught.value.entity == "Contacts"
     assert caught.value.operation == "query"
     assert "Unable to find companyName" in str(caught.value)

@@ -14,6 +14,7 @@ from services.autotask.errors import BusinessRuleError
 from services.autotask.filters import field
 from services.autotask.models import Company, Contact
 from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
+from tests.autotask_api import ConformanceRecorder
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ async def served() -> AsyncIterator[tuple[str, SandboxTransport]]:
 
 
 async def test_paging_writes_and_errors_work_over_real_http(
-    served: tuple[str, SandboxTransport],
+    served: tuple[str, SandboxTransport], autotask_conformance: ConformanceRecorder
 ) -> None:
     base_url, transport = served
     async with httpx.AsyncClient() as http:
@@ -45,6 +46,9 @@ async def test_paging_writes_and_errors_work_over_real_http(
         fetched = await client.get_model(Contact, new_id)
         assert fetched is not None and fetched.last_name == "Byron"
 
-        with pytest.raises(BusinessRuleError, match="Unable to find nope"):
+        with pytest.raises(BusinessRuleError, match="Unable to find nope in the Companies Entity"):
             await client.query("Companies", [field("nope").eq(1)])
+        assert autotask_conformance.take_problems() == [
+            "POST /V1.0/Companies/query: filter field 'nope' is not a documented Companies field"
+        ]
     assert any(c.path == "Contacts/query" for c in transport.calls)

@@ -8,6 +8,7 @@ from services.autotask.client import AutotaskClient
 from services.autotask.filters import field
 from services.autotask.models import Company, Contact
 from services.autotask.sandbox import SandboxTransport, sandbox_credentials
+from tests.autotask_api import ConformanceRecorder
 
 
 async def _metro(autotask: AutotaskClient) -> Company:
@@ -62,7 +63,7 @@ async def test_include_fields_adds_id_so_the_walk_can_continue(autotask: Autotas
 
 
 async def test_following_next_page_url_with_get_is_refused_by_the_sandbox(
-    sandbox: SandboxTransport, autotask: AutotaskClient
+    sandbox: SandboxTransport, autotask: AutotaskClient, autotask_conformance: ConformanceRecorder
 ) -> None:
     """Why the client id-walks: Autotask's nextPageUrl must be re-POSTed, a GET fails."""
     metro = await _metro(autotask)
@@ -79,6 +80,9 @@ async def test_following_next_page_url_with_get_is_refused_by_the_sandbox(
         next_url = first["pageDetails"]["nextPageUrl"]
         assert len(first["items"]) == 500 and next_url
         assert (await http.get(next_url)).status_code == 405
+        assert autotask_conformance.take_problems() == [
+            "GET /V1.0/Contacts/query/next: Autotask documents no such operation"
+        ]
         second = (await http.post(next_url, json=body)).json()
         assert len(second["items"]) == 500
         assert {i["id"] for i in second["items"]}.isdisjoint({i["id"] for i in first["items"]})

@@ -20,6 +20,7 @@ from services.autotask.models import (
     Parent,
 )
 from services.autotask.sandbox import SandboxTransport, Tenant, open_tenant, sandbox_credentials
+from tests.autotask_api import ConformanceRecorder
 
 
 async def _company(autotask: AutotaskClient, name: str) -> Company:
@@ -136,7 +137,9 @@ async def test_no_company_is_its_own_parent_or_ancestor(autotask: AutotaskClient
         await autotask.update("Companies", harbor.id or 0, {"parentCompanyID": site.id})
 
 
-async def test_field_lengths_and_read_only_fields(autotask: AutotaskClient) -> None:
+async def test_field_lengths_and_read_only_fields(
+    autotask: AutotaskClient, autotask_conformance: ConformanceRecorder
+) -> None:
     with pytest.raises(BusinessRuleError, match="maximum of 50"):
         await autotask.update("Companies", 1, {"billToAttention": "x" * 51})
     with pytest.raises(BusinessRuleError, match="read-only"):
@@ -145,6 +148,9 @@ async def test_field_lengths_and_read_only_fields(autotask: AutotaskClient) -> N
         )
     with pytest.raises(BusinessRuleError, match="Unable to find billToAddress1"):
         await autotask.update("Companies", 1, {"billToAddress1": "the field is billingAddress1"})
+    assert autotask_conformance.take_problems() == [
+        "PATCH /V1.0/Companies: body key 'billToAddress1' is not a documented Companies field"
+    ]
 
 
 async def test_one_primary_contact_per_company(autotask: AutotaskClient) -> None:
@@ -171,8 +177,13 @@ async def test_one_primary_contact_per_company(autotask: AutotaskClient) -> None
     ],
 )
 async def test_wrong_paths_and_verbs(
-    sandbox: SandboxTransport, method: str, path: str, status: int
+    sandbox: SandboxTransport,
+    autotask_conformance: ConformanceRecorder,
+    method: str,
+    path: str,
+    status: int,
 ) -> None:
+    """The sandbox refuses what Autotask does not offer, and the recorder agrees it is not there."""
     creds = sandbox_credentials()
     headers = {"UserName": creds.username, "Secret": creds.secret.get_secret_value(),
                "ApiIntegrationCode": creds.integration_code.get_secret_value()}  # fmt: skip
@@ -181,6 +192,9 @@ async def test_wrong_paths_and_verbs(
         response = await http.request(method, url, json={"id": 1, "firstName": "x"})
     assert response.status_code == status
     assert response.json()["errors"]
+    assert autotask_conformance.take_problems() == [
+        f"{method} /V1.0/{path}: Autotask documents no such operation"
+    ]
 
 
 async def test_missing_headers_get_401(sandbox: SandboxTransport) -> None:
