@@ -26,10 +26,10 @@ MAX_OR_CONDITIONS = 500
 
 class _Combinable:
     def __and__(self, other: Filter) -> Group:
-        return Group("and", [self, other])  # type: ignore[list-item]
+        return Group("and", [_as_filter(self), other])
 
     def __or__(self, other: Filter) -> Group:
-        return Group("or", [self, other])  # type: ignore[list-item]
+        return Group("or", [_as_filter(self), other])
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,13 @@ class Group(_Combinable):
 
 
 Filter = Condition | Group
+
+
+def _as_filter(item: _Combinable) -> Filter:
+    """Only conditions and groups combine; this says so to the type checker too."""
+    if isinstance(item, Condition | Group):
+        return item
+    raise TypeError(f"{type(item).__name__} is not a filter")
 
 
 @dataclass(frozen=True)
