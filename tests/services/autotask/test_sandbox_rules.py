@@ -118,6 +118,30 @@ async def test_contract_services_only_on_recurring_service_contracts(
     )
 
 
+async def test_service_units_adjust_at_the_root_or_under_the_contract_but_are_not_read_back(
+    autotask: AutotaskClient, autotask_conformance: ConformanceRecorder
+) -> None:
+    """ContractServiceAdjustments is create-only: POST at the root or under the contract."""
+    acme = await _company(autotask, "Acme Dental")
+    assert acme.id is not None
+    contract = await _contract(autotask, acme.id, 7)
+    adjustment = {"serviceID": 1, "effectiveDate": "2027-01-01T00:00:00Z", "unitChange": 5}
+    await autotask.create(
+        "ContractServiceAdjustments",
+        adjustment,
+        parent=Parent("Contracts", contract, "ServiceAdjustments"),
+    )
+    await autotask.create("ContractServiceAdjustments", {**adjustment, "contractID": contract})
+    units = await autotask.query("ContractServiceUnits", [field("contractID").eq(contract)])
+    assert [u["units"] for u in units] == [10]
+    with pytest.raises(AutotaskAPIError) as caught:
+        await autotask.get("ContractServiceAdjustments", 1)
+    assert caught.value.status == 405
+    assert autotask_conformance.take_problems() == [
+        "GET /V1.0/ContractServiceAdjustments/1: Autotask documents no such operation"
+    ]
+
+
 async def test_contract_end_must_follow_start(autotask: AutotaskClient) -> None:
     with pytest.raises(BusinessRuleError, match="end date must be after"):
         await autotask.create_model(Contract(
