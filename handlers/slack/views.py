@@ -116,11 +116,19 @@ def _option(choice: Choice) -> Option:
     return Option(value=cut(str(choice.value), 150), label=cut(choice.label, 75))
 
 
+def _choice(lists: Lists, source: str, value: Any) -> Choice | None:
+    return next((c for c in lists.get(source, ()) if str(c.value) == str(value)), None)
+
+
 def _label_of(lists: Lists, source: str, value: Any) -> Option | None:
-    for choice in lists.get(source, ()):
-        if str(choice.value) == str(value):
-            return _option(choice)
-    return None
+    choice = _choice(lists, source, value)
+    return _option(choice) if choice is not None else None
+
+
+def _name(lists: Lists, source: str, value: Any) -> str:
+    """The label people know a chosen value by (a service's name), else the value itself."""
+    choice = _choice(lists, source, value)
+    return choice.label if choice is not None else str(value)
 
 
 def _element(q: Question, block_id: str, value: Any, lists: Lists, t: Translator) -> Any:
@@ -200,14 +208,12 @@ def page_blocks(
             picker = Question(q.id, Kind.MULTI_SELECT, q.source, dependent=True)
             blocks.append(_input(picker, q.id, t(q.label_key), chosen, lists, t))
             for service_id, units in (value or {}).items():
-                name = _label_of(lists, q.source or "", service_id)
                 number = Question(f"{q.id}.{service_id}", Kind.NUMBER, required=True)
-                label = t("console.units_for", service=name.text.text if name else service_id)  # type: ignore[union-attr]
+                label = t("console.units_for", service=_name(lists, q.source or "", service_id))
                 blocks.append(_input(number, f"{q.id}.{service_id}", label, units, lists, t))
         elif q.kind == Kind.ASSIGNMENTS:
             for service_id in answers.get("services") or {}:
-                name = _label_of(lists, "services", service_id)
-                label = t("console.devices_for", service=name.text.text if name else service_id)  # type: ignore[union-attr]
+                label = t("console.devices_for", service=_name(lists, "services", service_id))
                 devices = (value or {}).get(str(service_id)) or (value or {}).get(service_id)
                 blocks.append(_input(q, f"{q.id}.{service_id}", label, devices, lists, t))
         elif q.kind == Kind.GROUP:
