@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
 
 from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
 from tests.onboarding_support import company_id, contacts_of
@@ -38,17 +42,16 @@ async def test_a_retried_request_starts_nothing_new(slack: Harness) -> None:
 
 
 async def test_the_modal_opens_before_any_autotask_call_even_when_autotask_is_slow(
-    slack: Harness,
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[float] = []
-    slack.sandbox.on_call = None
     inner = slack.sandbox.handle_async_request
 
-    async def timed(request):  # type: ignore[no-untyped-def]
+    async def timed(request: httpx.Request) -> httpx.Response:
         started.append(time.monotonic())
         return await inner(request)
 
-    slack.sandbox.handle_async_request = timed  # type: ignore[method-assign]
+    monkeypatch.setattr(slack.sandbox, "handle_async_request", timed)  # watch when calls start
     slack.sandbox.latency = 5.0
     reply = await slack.command("Acme Dental")
     assert reply.status == 200 and reply.seconds < 1.0
@@ -87,7 +90,7 @@ async def test_typeahead_answers_from_cache_in_under_a_second_with_slow_autotask
     slack.sandbox.latency = 0.0
 
 
-async def _people_page(slack: Harness, user_id: str) -> dict:  # type: ignore[type-arg]
+async def _people_page(slack: Harness, user_id: str) -> dict[str, Any]:
     view = await open_form(slack, "Acme Dental", user_id=user_id)
     acme = company_id(slack.sandbox.tenant, "Acme Dental")
     return await submit(
