@@ -45,7 +45,8 @@ def register(app: Any, deps: SlackDeps) -> None:
         await ack()
         # The trigger id lives 3 seconds: open the modal before any other call.
         opened = await client.views_open(
-            trigger_id=command["trigger_id"], view=loading_view(Translator("en"))
+            trigger_id=command["trigger_id"],
+            view=loading_view(Translator(deps.known_locale(command["user_id"]))),
         )
         view_id = opened["view"]["id"]
         await start(
@@ -107,6 +108,9 @@ async def _start(
             if resume_draft_id
             else await repo.latest_draft(session, platform="slack", user_id=user_id)
         )
+    if draft is not None and not flow.owns(draft, user_id):
+        await client.views_update(view_id=view_id, view=message_view(t, t("slack.not_your_draft")))
+        return
     if draft is not None and (resume_draft_id or not company_text):
         meta = ViewMeta(draft_id=draft.id, channel_id=channel_id, locale=t.locale)
         if resume_draft_id:

@@ -54,6 +54,12 @@ class SlackDeps:
         if not task.cancelled() and (error := task.exception()) is not None:
             logger.error("background work failed", exc_info=error)
 
+    def known_locale(self, user_id: str) -> str | None:
+        """The user's locale if it was looked up before, for a view that must be sent before any
+        Slack call (the loading modal, within the trigger id's 3 seconds)."""
+        cached = self._users.get(user_id)
+        return cached[1].locale if cached else None
+
     async def user(self, client: AsyncWebClient, user_id: str) -> SlackUser:
         """E-mail, locale and time zone of a Slack user (``users.info``), cached for a while."""
         cached = self._users.get(user_id)

@@ -178,15 +178,30 @@ def company_options(options: list[Option], text: str) -> Option | None:
     return exact[0] if exact else (partial[0] if len(partial) == 1 else None)
 
 
+def owns(draft: Draft, user_id: str) -> bool:
+    """Whether ``user_id`` may act on ``draft``: any signed payload can name any draft id, so the
+    person is checked, not the view."""
+    return draft.platform == "slack" and draft.user_id == user_id
+
+
 async def draft_of(
-    deps: SlackDeps, view: Mapping[str, Any]
+    deps: SlackDeps, view: Mapping[str, Any], user_id: str
 ) -> tuple[ViewMeta, Draft | None] | None:
-    """The metadata and saved draft behind a modal; ``None`` if the view carries no metadata."""
+    """The metadata and saved draft behind a modal; ``None`` if the view carries no metadata.
+
+    Raises ``NotYoursError`` when the draft is someone else's."""
     meta = ViewMeta.load(view.get("private_metadata"))
     if meta is None:
         return None
     async with deps.db.transaction() as session:
-        return meta, await repo.get_draft(session, draft_id=meta.draft_id)
+        draft = await repo.get_draft(session, draft_id=meta.draft_id)
+    if draft is not None and not owns(draft, user_id):
+        raise NotYoursError(meta.draft_id)
+    return meta, draft
+
+
+class NotYoursError(Exception):
+    """Someone acted on another person's draft (a crafted or forwarded payload)."""
 
 
 def onboarding_line(onboarding: Onboarding, t: Translator) -> str:

@@ -26,13 +26,18 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def page_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        found = await flow.draft_of(deps, view)
+        user_id = body["user"]["id"]
+        try:
+            found = await flow.draft_of(deps, view, user_id)
+        except flow.NotYoursError:
+            t = Translator((await deps.user(client, user_id)).locale)
+            await ack(response_action="update", view=message_view(t, t("slack.not_your_draft")))
+            return
         if found is None:
             await ack()
             return
         meta, draft = found
         t = Translator(meta.locale)
-        user_id = body["user"]["id"]
         if draft is None:
             await ack(response_action="update", view=message_view(t, t("slack.draft_gone")))
             return
@@ -93,18 +98,25 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def review_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        if meta is None:
+        user_id = body["user"]["id"]
+        try:
+            found = await flow.draft_of(deps, view, user_id)
+        except flow.NotYoursError:
+            t = Translator((await deps.user(client, user_id)).locale)
+            await ack(response_action="update", view=message_view(t, t("slack.not_your_draft")))
+            return
+        if found is None:
             await ack()
             return
+        meta, draft = found
         t = Translator(meta.locale)
-        user_id = body["user"]["id"]
         where = f"<#{meta.channel_id}>" if meta.channel_id else t("slack.your_dm")
         await ack(response_action="update", view=message_view(t, t("slack.started", where=where)))
+        if draft is None:
+            return  # applied already (a second click on Apply) or deleted
         async with deps.db.transaction() as session:
-            draft = await repo.get_draft(session, draft_id=meta.draft_id)
-            claimed = draft is not None and await repo.claim_draft(session, draft_id=meta.draft_id)
-        if draft is None or not claimed:
+            claimed = await repo.claim_draft(session, draft_id=draft.id)
+        if not claimed:
             return  # a second click on Apply: the first one is already running
         user = await deps.user(client, user_id)
         try:

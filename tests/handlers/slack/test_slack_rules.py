@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.store import repositories as repo
 from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
 from tests.onboarding_support import company_id, contacts_of
 from tests.slack_harness import Harness
@@ -106,6 +107,7 @@ async def _people_page(slack: Harness, user_id: str) -> dict[str, Any]:
 async def test_validation_errors_come_back_beside_the_field_in_the_users_language(
     slack: Harness,
 ) -> None:
+    slack.stub.latency = 0.05  # as slow as Slack really is: each modal fills in after the ack
     tenant = slack.sandbox.tenant
     stranger = contacts_of(tenant, company_id(tenant, "Lakeside Realty"))[0]["id"]
     for user_id, expected in (
@@ -118,6 +120,24 @@ async def test_validation_errors_come_back_beside_the_field_in_the_users_languag
         )
         assert reply.status == 200 and reply.seconds < 3
         assert reply.body == {"response_action": "errors", "errors": {"primary_contact": expected}}
+
+
+async def test_someone_else_can_neither_submit_nor_search_through_your_form(
+    slack: Harness,
+) -> None:
+    mine = await _people_page(slack, "U1")
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    contact = contacts_of(slack.sandbox.tenant, acme)[0]["id"]
+    forged = slack.view_submission(mine, state(primary_contact=select(contact)), user_id="U2")
+    reply = await slack.payload(forged)  # a signed payload naming Marta's draft, sent by Dan
+    assert reply.body["response_action"] == "update"
+    assert "Este formulario pertenece a otra persona" in str(reply.body["view"]["blocks"])
+    async with slack.container.db.transaction() as session:
+        draft = await repo.latest_draft(session, platform="slack", user_id="U1")
+    assert draft is not None and draft.page == "people" and not draft.answers.get("primary_contact")
+    for user_id, expected in (("U2", False), ("U1", True)):
+        body = suggestion_body("primary_contact", "", mine["private_metadata"], user_id=user_id)
+        assert bool((await slack.post(body)).body["options"]) is expected
 
 
 async def test_back_keeps_every_answer(slack: Harness) -> None:
