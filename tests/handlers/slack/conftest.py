@@ -1,7 +1,8 @@
 """The real aiohttp server with Bolt, a local Slack Web API, and the Autotask sandbox.
 
 Every test here also fails if anything logged an ERROR (Bolt logs a crashed listener and still
-answers 200) or if Slack would have refused a view or message.
+answers 200), if Slack would have refused a view or message, or if a message's fallback text does
+not say what its blocks say.
 """
 
 from __future__ import annotations
