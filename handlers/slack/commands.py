@@ -78,8 +78,9 @@ async def start(
         await _start(deps, client, user, t, view_id=view_id, user_id=user_id, channel_id=channel_id,
                      company_text=company_text, resume_draft_id=resume_draft_id)  # fmt: skip
     except AutotaskError as exc:  # say so in the modal instead of leaving it on "Loading..."
+        reason = flow.autotask_failure(exc, t)
         await client.views_update(
-            view_id=view_id, view=message_view(t, t("slack.autotask_down", error=escape(str(exc))))
+            view_id=view_id, view=message_view(t, t("slack.autotask_down", reason=reason))
         )
 
 

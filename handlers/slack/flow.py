@@ -17,6 +17,7 @@ from handlers.slack.messages import ProgressMessage, send_passwords
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.text import escape
 from handlers.slack.views import EXTERNAL_SOURCES, Lists, error_notices, page_view
+from services.autotask.errors import AutotaskError
 from services.i18n import Translator
 from services.onboarding import form
 from services.onboarding.form import Kind
@@ -169,6 +170,14 @@ async def _remember_message(deps: SlackDeps, onboarding_id: str, progress: Progr
                 "message_channel": progress.channel,
                 "message_ts": progress.ts,
             }
+
+
+def autotask_failure(exc: AutotaskError, t: Translator, *, mrkdwn: bool = True) -> str:
+    """What happened with Autotask (not reached, busy, or refused with its own words) and what
+    the person can do about it, in their language. ``errors.py`` decides which it is."""
+    where = " ".join(part for part in (exc.entity, exc.operation) if part) or "API"
+    text = t(f"autotask.{exc.failure}", error=exc.said, where=where)
+    return escape(text) if mrkdwn else text
 
 
 def company_options(options: list[Option], text: str) -> Option | None:

@@ -13,7 +13,7 @@ from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Callback
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.state import parse_page
-from handlers.slack.text import escape
+from handlers.slack.text import cut
 from handlers.slack.views import error_notices, loading_view, message_view, review_view
 from services.autotask.errors import AutotaskError
 from services.i18n import Translator
@@ -56,15 +56,15 @@ def register(app: Any, deps: SlackDeps) -> None:
                 acked = True
                 issues = await check
         except AutotaskError as exc:
-            shown = message_view(t, t("slack.autotask_down", error=escape(str(exc))))
+            reason = flow.autotask_failure(exc, t)
+            shown = message_view(t, t("slack.autotask_down", reason=reason))
             first_block = next(iter(view["state"]["values"]), None)
             if acked:  # the answers are saved in the draft: /onboard resumes them
                 await client.views_update(view_id=view["id"], view=shown)
             elif first_block:  # keep the modal and everything typed in it: submitting again retries
-                plain = t(
-                    "slack.autotask_down", error=str(exc)
-                )  # errors are plain text, not mrkdwn
-                await ack(response_action="errors", errors={first_block: plain[:300]})
+                plain = flow.autotask_failure(exc, t, mrkdwn=False)  # errors are not mrkdwn
+                message = t("slack.autotask_down", reason=plain)
+                await ack(response_action="errors", errors={first_block: cut(message, 500)})
             else:
                 await ack(response_action="update", view=shown)
             return
@@ -133,8 +133,9 @@ def register(app: Any, deps: SlackDeps) -> None:
             await flow.save(
                 deps, meta, user_id, dict(draft.answers), draft_page_before_apply(draft.answers)
             )
+            reason = flow.autotask_failure(exc, t)
             await client.views_update(
-                view_id=view["id"], view=message_view(t, t("slack.read_failed", error=str(exc)))
+                view_id=view["id"], view=message_view(t, t("slack.read_failed", reason=reason))
             )
             return
         if onboarding_id is None:  # Autotask changed since the review: show what to fix

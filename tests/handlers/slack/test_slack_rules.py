@@ -279,14 +279,17 @@ async def test_onboarders_limits_who_may_start(slack: Harness) -> None:
 DENIED = "The logged in Resource does not have the adequate permissions"
 
 
-async def test_autotask_down_while_opening_says_so_in_the_modal(slack: Harness) -> None:
+async def test_autotask_refusing_while_opening_says_so_and_what_to_do_in_the_modal(
+    slack: Harness,
+) -> None:
     from services.autotask.sandbox import Fault
 
     slack.sandbox.fail_next(Fault(status=500, errors=[DENIED], path="Resources/query"))
     await slack.command("Acme Dental")
     calls = await slack.stub.wait_for("views.update")
     text = str(calls[-1].args["view"]["blocks"])
-    assert "Autotask could not be reached" in text and DENIED in text
+    assert "Autotask refused the request (Resources query)" in text and DENIED in text
+    assert "check the API user's permissions" in text and "could not be reached" not in text
 
 
 async def test_autotask_down_while_checking_a_page_keeps_the_modal_and_the_answers(
