@@ -122,12 +122,14 @@ async def _start(
         return
     answers = form.defaults()
     notices = []
-    if company_text:
-        match = flow.company_options(await deps.options.companies(), company_text)
-        if match:
-            answers["company"] = match.value
-        else:
-            notices.append(t("console.no_match", query=company_text))
+    query = company_text.strip()
+    matches = flow.company_matches(await deps.options.companies(), query) if query else []
+    if len(matches) == 1:
+        answers["company"] = matches[0].value
+    elif matches:  # the company select opens on these matches; typing searches every company
+        notices.append(t("slack.company_matches", count=len(matches), query=query))
+    elif query:
+        notices.append(t("console.no_match", query=query))
     async with deps.db.transaction() as session:
         draft = await repo.save_draft(
             session,
@@ -137,7 +139,12 @@ async def _start(
             page="client",
             company_id=answers.get("company"),
         )
-    meta = ViewMeta(draft_id=draft.id, channel_id=channel_id, locale=t.locale)
+    meta = ViewMeta(
+        draft_id=draft.id,
+        channel_id=channel_id,
+        locale=t.locale,
+        company_query=query[:100] if len(matches) > 1 else None,
+    )
     await client.views_update(
         view_id=view_id, view=await flow.page(deps, "client", answers, t, meta, notices)
     )

@@ -180,11 +180,12 @@ def autotask_failure(exc: AutotaskError, t: Translator, *, mrkdwn: bool = True) 
     return escape(text) if mrkdwn else text
 
 
-def company_options(options: list[Option], text: str) -> Option | None:
+def company_matches(options: list[Option], text: str) -> list[Option]:
+    """The organizations ``/onboard <text>`` names: the one whose name it is, else every one whose
+    name contains it (the same search as the company select's typeahead)."""
     wanted = text.strip().casefold()
     exact = [o for o in options if o.label.casefold() == wanted]
-    partial = [o for o in options if wanted in o.label.casefold()]
-    return exact[0] if exact else (partial[0] if len(partial) == 1 else None)
+    return exact[:1] or [o for o in options if wanted in o.label.casefold()]
 
 
 def owns(draft: Draft, user_id: str) -> bool:

@@ -29,9 +29,10 @@ def register(app: Any, deps: SlackDeps) -> None:
             await ack(options=[])  # only the person filling the form searches Autotask through it
             return
         answers = dict(draft.answers)
-        load = asyncio.ensure_future(
-            deps.options.options(question.source, answers, str(body.get("value") or ""))
-        )
+        query = str(body.get("value") or "")
+        if question.id == "company" and not query and meta.company_query:
+            query = meta.company_query  # opened without typing: the organizations /onboard named
+        load = asyncio.ensure_future(deps.options.options(question.source, answers, query))
         try:
             found = await asyncio.wait_for(asyncio.shield(load), deps.ack_budget)
         except TimeoutError:

@@ -322,3 +322,56 @@ async def test_onboarders_may_name_a_slack_user_group(tmp_path: Path) -> None:
         second = await bot.stub.wait_for("views.update", 2)
         assert second[-1].args["view"]["callback_id"] == "onboard_page"
         await bot.settle()
+
+
+async def test_onboard_text_naming_several_organizations_lets_you_pick_among_them(
+    slack: Harness,
+) -> None:
+    tenant = slack.sandbox.tenant
+    tenant.table("Companies")[company_id(tenant, "Blue Ridge Logistics")]["companyName"] = (
+        "Acme Logistics"
+    )
+    for user_id, notice in (
+        ("U1", '2 organizations match "Acme": open the client company list to pick one'),
+        ("U2", '2 organizaciones coinciden con "Acme": abra la lista Organización (cliente)'),
+    ):
+        view = await open_form(slack, "Acme", user_id=user_id)
+        assert notice in str(view["blocks"])
+        company = next(b for b in view["blocks"] if b.get("block_id") == "company")["element"]
+        assert "initial_option" not in company and company["min_query_length"] == 0
+        opened = suggestion_body("company", "", view["private_metadata"], user_id=user_id)
+        offered = [o["text"]["text"] for o in (await slack.post(opened)).body["options"]]
+        assert offered == ["Acme Dental", "Acme Logistics"]  # the matches, when the list opens
+        typed = suggestion_body("company", "delta", view["private_metadata"], user_id=user_id)
+        assert [o["text"]["text"] for o in (await slack.post(typed)).body["options"]] == [
+            "Delta Print Works"
+        ]  # typing still searches every organization
+    picked = state(
+        company=select(company_id(tenant, "Acme Logistics")),
+        client_type=radio("managed"),
+        convert_to_customer=checkbox(True),
+    )
+    people = await submit(slack, view, picked, user_id="U2")
+    assert "team_add" in {b.get("block_id") for b in people["blocks"]}
+
+
+async def test_onboard_text_naming_one_organization_preselects_it_and_none_says_so(
+    slack: Harness,
+) -> None:
+    tenant = slack.sandbox.tenant
+    for text, expected in (
+        ("orchard", "Orchard Family Dental"),  # the only one containing it
+        ("Harbor Group", "Harbor Group"),  # its own name, though three sites contain it too
+    ):
+        view = await open_form(slack, text)
+        company = next(b for b in view["blocks"] if b.get("block_id") == "company")["element"]
+        assert company["initial_option"]["value"] == str(company_id(tenant, expected))
+        assert "match" not in str(view["blocks"])
+    for user_id, notice in (
+        ("U1", 'No organization matches "Zebra Labs".'),
+        ("U2", 'Ninguna organización coincide con "Zebra Labs".'),
+    ):
+        view = await open_form(slack, "Zebra Labs", user_id=user_id)
+        assert notice in str(view["blocks"])
+        company = next(b for b in view["blocks"] if b.get("block_id") == "company")["element"]
+        assert "initial_option" not in company and company["min_query_length"] == 1
