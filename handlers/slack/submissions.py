@@ -20,6 +20,7 @@ from services.i18n import Translator
 from services.onboarding import form
 from services.onboarding.request import issues_by_question
 from services.store import repositories as repo
+from services.store.tables import Draft
 
 
 def register(app: Any, deps: SlackDeps) -> None:
@@ -27,14 +28,8 @@ def register(app: Any, deps: SlackDeps) -> None:
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         user_id = body["user"]["id"]
-        try:
-            found = await flow.draft_of(deps, view, user_id)
-        except flow.NotYoursError:
-            t = Translator((await deps.user(client, user_id)).locale)
-            await ack(response_action="update", view=message_view(t, t("slack.not_your_draft")))
-            return
+        found = await _submitted(deps, ack, client, view, user_id)
         if found is None:
-            await ack()
             return
         meta, draft = found
         t = Translator(meta.locale)
@@ -99,14 +94,8 @@ def register(app: Any, deps: SlackDeps) -> None:
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         user_id = body["user"]["id"]
-        try:
-            found = await flow.draft_of(deps, view, user_id)
-        except flow.NotYoursError:
-            t = Translator((await deps.user(client, user_id)).locale)
-            await ack(response_action="update", view=message_view(t, t("slack.not_your_draft")))
-            return
+        found = await _submitted(deps, ack, client, view, user_id)
         if found is None:
-            await ack()
             return
         meta, draft = found
         t = Translator(meta.locale)
@@ -167,6 +156,22 @@ def register(app: Any, deps: SlackDeps) -> None:
     app.view(Callback.REVIEW)(review_submitted)
     for callback in Callback:
         app.view_closed(callback)(closed)
+
+
+async def _submitted(
+    deps: SlackDeps, ack: AsyncAck, client: AsyncWebClient, view: dict[str, Any], user_id: str
+) -> tuple[ViewMeta, Draft | None] | None:
+    """The submitted modal's metadata and draft; ``None`` once acked when there is nothing to
+    do (no metadata, or someone else's draft, which is said in the sender's language)."""
+    try:
+        found = await flow.draft_of(deps, view, user_id)
+    except flow.NotYoursError:
+        t = Translator((await deps.user(client, user_id)).locale)
+        await ack(response_action="update", view=message_view(t, t("slack.not_your_draft")))
+        return None
+    if found is None:
+        await ack()
+    return found
 
 
 async def _review(deps: SlackDeps, answers: dict[str, Any], t: Translator, meta: ViewMeta) -> Any:

@@ -59,6 +59,20 @@ async def submit(
     )
 
 
+async def people_page(slack: Harness, user_id: str = "U1") -> dict[str, Any]:
+    """``/onboard Acme Dental`` as a managed-services client, submitted to its People page."""
+    view = await open_form(slack, "Acme Dental", user_id=user_id)
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    return await submit(
+        slack,
+        view,
+        state(
+            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
+        ),
+        user_id=user_id,
+    )
+
+
 def contract(kind: int, name: str, start: str, end: str) -> dict[str, Any]:
     return state(
         billing_contracts__0__type=static(kind),

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.handlers.slack.test_flow import open_form, submit
+from tests.handlers.slack.test_flow import people_page, submit
 from tests.onboarding_support import company_id
 from tests.slack_harness import Harness
 from tests.slack_stub import (
-    checkbox,
     date_input,
     multi,
     number,
-    radio,
-    select,
     state,
     static,
     suggestion_body,
@@ -30,15 +27,7 @@ def _block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 
 async def _managed_page(slack: Harness) -> dict[str, Any]:
-    view = await open_form(slack)
-    acme = company_id(slack.sandbox.tenant, "Acme Dental")
-    view = await submit(
-        slack,
-        view,
-        state(
-            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
-        ),
-    )
+    view = await people_page(slack)
     for _ in ("people", "organization", "billing"):
         view = await submit(slack, view, {"values": {}})
     assert "services" in {b.get("block_id") for b in view["blocks"]}, view

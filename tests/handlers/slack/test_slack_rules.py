@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.store import repositories as repo
-from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
+from tests.handlers.slack.test_flow import break_fix_review, open_form, people_page, submit
 from tests.onboarding_support import company_id, contacts_of
 from tests.slack_harness import Harness
 from tests.slack_stub import (
@@ -91,19 +91,6 @@ async def test_typeahead_answers_from_cache_in_under_a_second_with_slow_autotask
     slack.sandbox.latency = 0.0
 
 
-async def _people_page(slack: Harness, user_id: str) -> dict[str, Any]:
-    view = await open_form(slack, "Acme Dental", user_id=user_id)
-    acme = company_id(slack.sandbox.tenant, "Acme Dental")
-    return await submit(
-        slack,
-        view,
-        state(
-            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
-        ),
-        user_id=user_id,
-    )
-
-
 async def test_validation_errors_come_back_beside_the_field_in_the_users_language(
     slack: Harness,
 ) -> None:
@@ -114,7 +101,7 @@ async def test_validation_errors_come_back_beside_the_field_in_the_users_languag
         ("U1", "This contact does not belong to Acme Dental."),
         ("U2", "Este contacto no pertenece a Acme Dental."),
     ):
-        view = await _people_page(slack, user_id)
+        view = await people_page(slack, user_id)
         reply = await slack.payload(
             slack.view_submission(view, state(primary_contact=select(stranger)), user_id=user_id)
         )
@@ -125,7 +112,7 @@ async def test_validation_errors_come_back_beside_the_field_in_the_users_languag
 async def test_someone_else_can_neither_submit_nor_search_through_your_form(
     slack: Harness,
 ) -> None:
-    mine = await _people_page(slack, "U1")
+    mine = await people_page(slack, "U1")
     acme = company_id(slack.sandbox.tenant, "Acme Dental")
     contact = contacts_of(slack.sandbox.tenant, acme)[0]["id"]
     forged = slack.view_submission(mine, state(primary_contact=select(contact)), user_id="U2")
@@ -141,7 +128,7 @@ async def test_someone_else_can_neither_submit_nor_search_through_your_form(
 
 
 async def test_back_keeps_every_answer(slack: Harness) -> None:
-    view = await _people_page(slack, "U1")
+    view = await people_page(slack, "U1")
     contact = contacts_of(slack.sandbox.tenant, company_id(slack.sandbox.tenant, "Acme Dental"))[0][
         "id"
     ]
@@ -156,7 +143,7 @@ async def test_back_keeps_every_answer(slack: Harness) -> None:
 
 
 async def test_a_closed_draft_is_offered_again_and_resumes_where_it_was(slack: Harness) -> None:
-    view = await _people_page(slack, "U1")
+    view = await people_page(slack, "U1")
     closed = {
         "type": "view_closed",
         "team": {"id": "T1"},
@@ -197,7 +184,7 @@ async def test_help_status_and_list(slack: Harness) -> None:
 
 
 async def test_app_home_lists_drafts(slack: Harness) -> None:
-    await _people_page(slack, "U1")
+    await people_page(slack, "U1")
     event = {
         "type": "event_callback",
         "team_id": "T1",
@@ -243,7 +230,7 @@ async def test_doctor_checks_the_slack_token_and_scopes(slack: Harness) -> None:
 async def test_a_dependent_answer_redraws_the_page_with_its_follow_up_questions(
     slack: Harness,
 ) -> None:
-    view = await _people_page(slack, "U1")
+    view = await people_page(slack, "U1")
     assert "portal_security_level" not in {b.get("block_id") for b in view["blocks"]}
     contact = contacts_of(slack.sandbox.tenant, company_id(slack.sandbox.tenant, "Acme Dental"))[0][
         "id"
@@ -335,9 +322,7 @@ async def test_onboard_text_naming_several_organizations_lets_you_pick_among_the
         ("U1", '2 organizations match "Acme": open the client company list to pick one'),
         ("U2", '2 organizaciones coinciden con "Acme": abra la lista Organización (cliente)'),
     ):
-        view = await open_form(slack, "Acme", user_id=user_id)
-        assert notice in str(view["blocks"])
-        company = next(b for b in view["blocks"] if b.get("block_id") == "company")["element"]
+        view, company = await _opened_with(slack, "Acme", user_id, notice)
         assert "initial_option" not in company and company["min_query_length"] == 0
         opened = suggestion_body("company", "", view["private_metadata"], user_id=user_id)
         offered = [o["text"]["text"] for o in (await slack.post(opened)).body["options"]]
@@ -364,14 +349,25 @@ async def test_onboard_text_naming_one_organization_preselects_it_and_none_says_
         ("Harbor Group", "Harbor Group"),  # its own name, though three sites contain it too
     ):
         view = await open_form(slack, text)
-        company = next(b for b in view["blocks"] if b.get("block_id") == "company")["element"]
+        company = _company_select(view)
         assert company["initial_option"]["value"] == str(company_id(tenant, expected))
         assert "match" not in str(view["blocks"])
     for user_id, notice in (
         ("U1", 'No organization matches "Zebra Labs".'),
         ("U2", 'Ninguna organización coincide con "Zebra Labs".'),
     ):
-        view = await open_form(slack, "Zebra Labs", user_id=user_id)
-        assert notice in str(view["blocks"])
-        company = next(b for b in view["blocks"] if b.get("block_id") == "company")["element"]
+        _, company = await _opened_with(slack, "Zebra Labs", user_id, notice)
         assert "initial_option" not in company and company["min_query_length"] == 1
+
+
+async def _opened_with(
+    slack: Harness, text: str, user_id: str, notice: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``/onboard <text>``'s first page, which must show ``notice``, and its company select."""
+    view = await open_form(slack, text, user_id=user_id)
+    assert notice in str(view["blocks"])
+    return view, _company_select(view)
+
+
+def _company_select(view: dict[str, Any]) -> dict[str, Any]:
+    return dict(next(b for b in view["blocks"] if b.get("block_id") == "company")["element"])
