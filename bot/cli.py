@@ -126,7 +126,7 @@ async def _serve(settings: Settings, lang: str | None) -> None:
             warm.cancel()
             scheduler.shutdown(wait=False)
             if socket is not None:
-                await socket.close_async()  # type: ignore[no-untyped-call]
+                await socket.close_async()
             await runner.cleanup()
 
 
@@ -136,7 +136,7 @@ async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
     assert container.settings.slack_app_token is not None
     token = container.settings.slack_app_token.get_secret_value()
     handler = AsyncSocketModeHandler(build_app(container), token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
+    await handler.connect_async()
     click.echo("Slack: connected in Socket Mode")
     return handler
 

@@ -101,12 +101,12 @@ class Settings(BaseSettings):
             raise ValueError("set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither")
         return self
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type it (python/mypy#1362; pydantic docs)
     @property
     def autotask_mode(self) -> Literal["sandbox", "live"]:
         return "live" if self.autotask_username else "sandbox"
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # as above: python/mypy#1362
     @property
     def slack_mode(self) -> Literal["off", "socket", "http"]:
         if not self.slack_bot_token:

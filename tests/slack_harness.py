@@ -97,15 +97,18 @@ class Harness:
         *,
         values: dict[str, Any] | None = None,
         user_id: str = "U1",
+        element: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """A click or a change in a modal; ``element`` is the changed input's value (a select's
+        ``selected_options``...), otherwise the action is a button with ``value``."""
+        action = {"action_id": action_id, "block_id": action_id}
+        action |= element if element is not None else {"value": value, "type": "button"}
         return {
             "type": "block_actions",
             "team": {"id": "T1"},
             "user": {"id": user_id},
             "trigger_id": "trigger-2",
-            "actions": [
-                {"action_id": action_id, "block_id": action_id, "value": value, "type": "button"}
-            ],
+            "actions": [action],
             "view": {
                 "id": view.get("id", "V1"),
                 "hash": "h",

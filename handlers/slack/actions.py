@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -18,7 +19,9 @@ from handlers.slack.views import loading_view
 from services.i18n import Translator
 from services.onboarding import form
 from services.store import repositories as repo
+from services.store.tables import Draft
 
+logger = logging.getLogger(__name__)
 DEPENDENT = [q.id for q in form.QUESTIONS.values() if q.dependent]
 
 
@@ -26,12 +29,10 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
-        found = await flow.draft_of(deps, view)
+        found = await _own_draft(deps, view, body["user"]["id"])
         if found is None:
             return
         meta, draft = found
-        if draft is None:
-            return
         t = Translator(meta.locale)
         answers = dict(draft.answers)
         on_review = body["actions"][0].get("value") == "review"
@@ -55,12 +56,10 @@ def register(app: Any, deps: SlackDeps) -> None:
         """A question others depend on changed: redraw the page (block ids keep typed values)."""
         await ack()
         view = body["view"]
-        found = await flow.draft_of(deps, view)
+        found = await _own_draft(deps, view, body["user"]["id"])
         if found is None:
             return
         meta, draft = found
-        if draft is None:
-            return
         answers = parse_page(draft.page, view["state"]["values"], draft.answers)
         await flow.save(deps, meta, body["user"]["id"], answers, draft.page)
         if answers.get("company") and answers.get("company") != draft.answers.get("company"):
@@ -125,7 +124,8 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def home_resume(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         opened = await client.views_open(
-            trigger_id=body["trigger_id"], view=loading_view(Translator("en"))
+            trigger_id=body["trigger_id"],
+            view=loading_view(Translator(deps.known_locale(body["user"]["id"]))),
         )
         await start(
             deps,
@@ -148,6 +148,20 @@ def register(app: Any, deps: SlackDeps) -> None:
     app.action(Action.HOME_RETRY)(retry)
     app.action(Action.HOME_RESUME)(home_resume)
     app.action(Action.OPEN_AUTOTASK)(link_clicked)
+
+
+async def _own_draft(
+    deps: SlackDeps, view: dict[str, Any], user_id: str
+) -> tuple[ViewMeta, Draft] | None:
+    """The clicked modal's draft if it exists and is the clicker's; a stranger changes nothing."""
+    try:
+        found = await flow.draft_of(deps, view, user_id)
+    except flow.NotYoursError:
+        logger.warning("user %s acted on a draft that is not theirs; ignored", user_id)
+        return None
+    if found is None or found[1] is None:
+        return None
+    return found[0], found[1]
 
 
 async def _warm(deps: SlackDeps, answers: dict[str, Any]) -> None:

@@ -45,7 +45,8 @@ def register(app: Any, deps: SlackDeps) -> None:
         await ack()
         # The trigger id lives 3 seconds: open the modal before any other call.
         opened = await client.views_open(
-            trigger_id=command["trigger_id"], view=loading_view(Translator("en"))
+            trigger_id=command["trigger_id"],
+            view=loading_view(Translator(deps.known_locale(command["user_id"]))),
         )
         view_id = opened["view"]["id"]
         await start(
@@ -77,8 +78,9 @@ async def start(
         await _start(deps, client, user, t, view_id=view_id, user_id=user_id, channel_id=channel_id,
                      company_text=company_text, resume_draft_id=resume_draft_id)  # fmt: skip
     except AutotaskError as exc:  # say so in the modal instead of leaving it on "Loading..."
+        reason = flow.autotask_failure(exc, t)
         await client.views_update(
-            view_id=view_id, view=message_view(t, t("slack.autotask_down", error=escape(str(exc))))
+            view_id=view_id, view=message_view(t, t("slack.autotask_down", reason=reason))
         )
 
 
@@ -107,6 +109,9 @@ async def _start(
             if resume_draft_id
             else await repo.latest_draft(session, platform="slack", user_id=user_id)
         )
+    if draft is not None and not flow.owns(draft, user_id):
+        await client.views_update(view_id=view_id, view=message_view(t, t("slack.not_your_draft")))
+        return
     if draft is not None and (resume_draft_id or not company_text):
         meta = ViewMeta(draft_id=draft.id, channel_id=channel_id, locale=t.locale)
         if resume_draft_id:
@@ -117,12 +122,14 @@ async def _start(
         return
     answers = form.defaults()
     notices = []
-    if company_text:
-        match = flow.company_options(await deps.options.companies(), company_text)
-        if match:
-            answers["company"] = match.value
-        else:
-            notices.append(t("console.no_match", query=company_text))
+    query = company_text.strip()
+    matches = flow.company_matches(await deps.options.companies(), query) if query else []
+    if len(matches) == 1:
+        answers["company"] = matches[0].value
+    elif matches:  # the company select opens on these matches; typing searches every company
+        notices.append(t("slack.company_matches", count=len(matches), query=query))
+    elif query:
+        notices.append(t("console.no_match", query=query))
     async with deps.db.transaction() as session:
         draft = await repo.save_draft(
             session,
@@ -132,7 +139,12 @@ async def _start(
             page="client",
             company_id=answers.get("company"),
         )
-    meta = ViewMeta(draft_id=draft.id, channel_id=channel_id, locale=t.locale)
+    meta = ViewMeta(
+        draft_id=draft.id,
+        channel_id=channel_id,
+        locale=t.locale,
+        company_query=query[:100] if len(matches) > 1 else None,
+    )
     await client.views_update(
         view_id=view_id, view=await flow.page(deps, "client", answers, t, meta, notices)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from services.onboarding.options import OptionSources
 from services.onboarding.runner import Runner
 from services.reminders.service import Reminders
 from services.store.db import Database
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,22 @@ class SlackDeps:
     _groups: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
 
     def background(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run ``work`` after the reply; keep a reference so the task is not collected midway."""
+        """Run ``work`` after the reply; keep a reference so the task is not collected midway,
+        and log its failure when it happens (nobody awaits it)."""
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("background work failed", exc_info=error)
+
+    def known_locale(self, user_id: str) -> str | None:
+        """The user's locale if it was looked up before, for a view that must be sent before any
+        Slack call (the loading modal, within the trigger id's 3 seconds)."""
+        cached = self._users.get(user_id)
+        return cached[1].locale if cached else None
 
     async def user(self, client: AsyncWebClient, user_id: str) -> SlackUser:
         """E-mail, locale and time zone of a Slack user (``users.info``), cached for a while."""

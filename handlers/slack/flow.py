@@ -17,6 +17,7 @@ from handlers.slack.messages import ProgressMessage, send_passwords
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.text import escape
 from handlers.slack.views import EXTERNAL_SOURCES, Lists, error_notices, page_view
+from services.autotask.errors import AutotaskError
 from services.i18n import Translator
 from services.onboarding import form
 from services.onboarding.form import Kind
@@ -171,22 +172,46 @@ async def _remember_message(deps: SlackDeps, onboarding_id: str, progress: Progr
             }
 
 
-def company_options(options: list[Option], text: str) -> Option | None:
+def autotask_failure(exc: AutotaskError, t: Translator, *, mrkdwn: bool = True) -> str:
+    """What happened with Autotask (not reached, busy, or refused with its own words) and what
+    the person can do about it, in their language. ``errors.py`` decides which it is."""
+    where = " ".join(part for part in (exc.entity, exc.operation) if part) or "API"
+    text = t(f"autotask.{exc.failure}", error=exc.said, where=where)
+    return escape(text) if mrkdwn else text
+
+
+def company_matches(options: list[Option], text: str) -> list[Option]:
+    """The organizations ``/onboard <text>`` names: the one whose name it is, else every one whose
+    name contains it (the same search as the company select's typeahead)."""
     wanted = text.strip().casefold()
     exact = [o for o in options if o.label.casefold() == wanted]
-    partial = [o for o in options if wanted in o.label.casefold()]
-    return exact[0] if exact else (partial[0] if len(partial) == 1 else None)
+    return exact[:1] or [o for o in options if wanted in o.label.casefold()]
+
+
+def owns(draft: Draft, user_id: str) -> bool:
+    """Whether ``user_id`` may act on ``draft``: any signed payload can name any draft id, so the
+    person is checked, not the view."""
+    return draft.platform == "slack" and draft.user_id == user_id
 
 
 async def draft_of(
-    deps: SlackDeps, view: Mapping[str, Any]
+    deps: SlackDeps, view: Mapping[str, Any], user_id: str
 ) -> tuple[ViewMeta, Draft | None] | None:
-    """The metadata and saved draft behind a modal; ``None`` if the view carries no metadata."""
+    """The metadata and saved draft behind a modal; ``None`` if the view carries no metadata.
+
+    Raises ``NotYoursError`` when the draft is someone else's."""
     meta = ViewMeta.load(view.get("private_metadata"))
     if meta is None:
         return None
     async with deps.db.transaction() as session:
-        return meta, await repo.get_draft(session, draft_id=meta.draft_id)
+        draft = await repo.get_draft(session, draft_id=meta.draft_id)
+    if draft is not None and not owns(draft, user_id):
+        raise NotYoursError(meta.draft_id)
+    return meta, draft
+
+
+class NotYoursError(Exception):
+    """Someone acted on another person's draft (a crafted or forwarded payload)."""
 
 
 def onboarding_line(onboarding: Onboarding, t: Translator) -> str:

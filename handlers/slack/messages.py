@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.ids import Action
-from handlers.slack.text import MAX_MESSAGE_BLOCKS, cut, escape
+from handlers.slack.text import MAX_MESSAGE_BLOCKS, cut, escape, fallback
 from services.i18n import Translator
 from services.onboarding.runner import RunReport, StepView
 from services.onboarding.steps import PortalSecret
@@ -125,7 +125,8 @@ class ProgressMessage:
 
     def _render(
         self, status: str, steps: list[StepView], link: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Any]:
+        """``text`` and ``blocks`` of the message, saying the same thing."""
         blocks = progress_blocks(
             company=self.company,
             requester=self.user,
@@ -135,16 +136,13 @@ class ProgressMessage:
             onboarding_id=self.onboarding_id,
             link=link,
         )
-        return [b.to_dict() for b in blocks]
+        return {"text": fallback(blocks), "blocks": [b.to_dict() for b in blocks]}
 
     async def start(self, steps: list[StepView]) -> None:
-        text = self.t("slack.progress_title", company=self.company)
-        blocks = self._render("applying", steps)
+        message = self._render("applying", steps)
         if self.channel:
             try:
-                reply = await self.client.chat_postMessage(
-                    channel=self.channel, text=text, blocks=blocks
-                )
+                reply = await self.client.chat_postMessage(channel=self.channel, **message)
                 self.channel, self.ts = reply["channel"], reply["ts"]
                 return
             except SlackApiError as exc:
@@ -152,7 +150,7 @@ class ProgressMessage:
                     raise
         dm = await self.client.conversations_open(users=self.user)
         self.channel = dm["channel"]["id"]
-        reply = await self.client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
+        reply = await self.client.chat_postMessage(channel=self.channel, **message)
         self.ts = reply["ts"]
 
     async def update(
@@ -164,9 +162,8 @@ class ProgressMessage:
         if not force and now - self._last < self.min_interval:
             return
         self._last = now
-        text = self.t("slack.progress_title", company=self.company)
         await self.client.chat_update(
-            channel=self.channel, ts=self.ts, text=text, blocks=self._render(status, steps, link)
+            channel=self.channel, ts=self.ts, **self._render(status, steps, link)
         )
 
     async def finish(self, report: RunReport, link: str | None) -> None:

@@ -10,6 +10,7 @@ class ViewMeta(BaseModel):
     draft_id: str
     channel_id: str | None = None
     locale: str = "en"
+    company_query: str | None = None  # /onboard text naming several organizations: listed on open
 
     def dump(self) -> str:
         return self.model_dump_json()

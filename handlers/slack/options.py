@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from handlers.slack import flow
 from handlers.slack.deps import SlackDeps
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.text import cut
@@ -24,10 +25,14 @@ def register(app: Any, deps: SlackDeps) -> None:
             return
         async with deps.db.transaction() as session:
             draft = await repo.get_draft(session, draft_id=meta.draft_id)
-        answers = dict(draft.answers) if draft else {}
-        load = asyncio.ensure_future(
-            deps.options.options(question.source, answers, str(body.get("value") or ""))
-        )
+        if draft is None or not flow.owns(draft, str((body.get("user") or {}).get("id"))):
+            await ack(options=[])  # only the person filling the form searches Autotask through it
+            return
+        answers = dict(draft.answers)
+        query = str(body.get("value") or "")
+        if question.id == "company" and not query and meta.company_query:
+            query = meta.company_query  # opened without typing: the organizations /onboard named
+        load = asyncio.ensure_future(deps.options.options(question.source, answers, query))
         try:
             found = await asyncio.wait_for(asyncio.shield(load), deps.ack_budget)
         except TimeoutError:

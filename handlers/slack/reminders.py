@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Action, Callback
-from handlers.slack.text import cut, escape
+from handlers.slack.text import cut, escape, fallback
 from services.i18n import Translator
 from services.reminders.notifier import ChatUser, ReminderCard
 
@@ -83,6 +83,12 @@ def reminder_blocks(card: ReminderCard, t: Translator) -> list[Block]:
     return blocks
 
 
+def reminder_message(card: ReminderCard, t: Translator) -> dict[str, Any]:
+    """``text`` and ``blocks`` of a reminder DM in its current state, saying the same thing."""
+    blocks = reminder_blocks(card, t)
+    return {"text": fallback(blocks), "blocks": [b.to_dict() for b in blocks]}
+
+
 class SlackNotifier:
     """The reminders' ``Notifier`` for Slack: DMs, updated in place when their state changes."""
 
@@ -105,19 +111,15 @@ class SlackNotifier:
         return str(reply["channel"]["id"])
 
     async def send_reminder(self, to: str, card: ReminderCard, locale: str) -> dict[str, Any]:
-        t = Translator(locale)
         channel = await self._dm(to)
-        blocks = [b.to_dict() for b in reminder_blocks(card, t)]
-        text = t("reminder.title", company=escape(card.company_name))
-        reply: Any = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        reply: Any = await self.client.chat_postMessage(
+            channel=channel, **reminder_message(card, Translator(locale))
+        )
         return {"channel": reply["channel"], "ts": reply["ts"]}
 
     async def update_reminder(self, ref: dict[str, Any], card: ReminderCard, locale: str) -> None:
-        t = Translator(locale)
-        blocks = [b.to_dict() for b in reminder_blocks(card, t)]
-        text = t("reminder.title", company=escape(card.company_name))
         await self.client.chat_update(
-            channel=ref["channel"], ts=ref["ts"], text=text, blocks=blocks
+            channel=ref["channel"], ts=ref["ts"], **reminder_message(card, Translator(locale))
         )
 
     async def tell(self, to: str, key: str, locale: str | None = None, **params: Any) -> None:

@@ -13,26 +13,26 @@ from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Callback
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.state import parse_page
-from handlers.slack.text import escape
+from handlers.slack.text import cut
 from handlers.slack.views import error_notices, loading_view, message_view, review_view
 from services.autotask.errors import AutotaskError
 from services.i18n import Translator
 from services.onboarding import form
 from services.onboarding.request import issues_by_question
 from services.store import repositories as repo
+from services.store.tables import Draft
 
 
 def register(app: Any, deps: SlackDeps) -> None:
     async def page_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        found = await flow.draft_of(deps, view)
+        user_id = body["user"]["id"]
+        found = await _submitted(deps, ack, client, view, user_id)
         if found is None:
-            await ack()
             return
         meta, draft = found
         t = Translator(meta.locale)
-        user_id = body["user"]["id"]
         if draft is None:
             await ack(response_action="update", view=message_view(t, t("slack.draft_gone")))
             return
@@ -51,15 +51,15 @@ def register(app: Any, deps: SlackDeps) -> None:
                 acked = True
                 issues = await check
         except AutotaskError as exc:
-            shown = message_view(t, t("slack.autotask_down", error=escape(str(exc))))
+            reason = flow.autotask_failure(exc, t)
+            shown = message_view(t, t("slack.autotask_down", reason=reason))
             first_block = next(iter(view["state"]["values"]), None)
             if acked:  # the answers are saved in the draft: /onboard resumes them
                 await client.views_update(view_id=view["id"], view=shown)
             elif first_block:  # keep the modal and everything typed in it: submitting again retries
-                plain = t(
-                    "slack.autotask_down", error=str(exc)
-                )  # errors are plain text, not mrkdwn
-                await ack(response_action="errors", errors={first_block: plain[:300]})
+                plain = flow.autotask_failure(exc, t, mrkdwn=False)  # errors are not mrkdwn
+                message = t("slack.autotask_down", reason=plain)
+                await ack(response_action="errors", errors={first_block: cut(message, 500)})
             else:
                 await ack(response_action="update", view=shown)
             return
@@ -93,18 +93,19 @@ def register(app: Any, deps: SlackDeps) -> None:
     async def review_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        if meta is None:
-            await ack()
-            return
-        t = Translator(meta.locale)
         user_id = body["user"]["id"]
+        found = await _submitted(deps, ack, client, view, user_id)
+        if found is None:
+            return
+        meta, draft = found
+        t = Translator(meta.locale)
         where = f"<#{meta.channel_id}>" if meta.channel_id else t("slack.your_dm")
         await ack(response_action="update", view=message_view(t, t("slack.started", where=where)))
+        if draft is None:
+            return  # applied already (a second click on Apply) or deleted
         async with deps.db.transaction() as session:
-            draft = await repo.get_draft(session, draft_id=meta.draft_id)
-            claimed = draft is not None and await repo.claim_draft(session, draft_id=meta.draft_id)
-        if draft is None or not claimed:
+            claimed = await repo.claim_draft(session, draft_id=draft.id)
+        if not claimed:
             return  # a second click on Apply: the first one is already running
         user = await deps.user(client, user_id)
         try:
@@ -121,8 +122,9 @@ def register(app: Any, deps: SlackDeps) -> None:
             await flow.save(
                 deps, meta, user_id, dict(draft.answers), draft_page_before_apply(draft.answers)
             )
+            reason = flow.autotask_failure(exc, t)
             await client.views_update(
-                view_id=view["id"], view=message_view(t, t("slack.read_failed", error=str(exc)))
+                view_id=view["id"], view=message_view(t, t("slack.read_failed", reason=reason))
             )
             return
         if onboarding_id is None:  # Autotask changed since the review: show what to fix
@@ -154,6 +156,22 @@ def register(app: Any, deps: SlackDeps) -> None:
     app.view(Callback.REVIEW)(review_submitted)
     for callback in Callback:
         app.view_closed(callback)(closed)
+
+
+async def _submitted(
+    deps: SlackDeps, ack: AsyncAck, client: AsyncWebClient, view: dict[str, Any], user_id: str
+) -> tuple[ViewMeta, Draft | None] | None:
+    """The submitted modal's metadata and draft; ``None`` once acked when there is nothing to
+    do (no metadata, or someone else's draft, which is said in the sender's language)."""
+    try:
+        found = await flow.draft_of(deps, view, user_id)
+    except flow.NotYoursError:
+        t = Translator((await deps.user(client, user_id)).locale)
+        await ack(response_action="update", view=message_view(t, t("slack.not_your_draft")))
+        return None
+    if found is None:
+        await ack()
+    return found
 
 
 async def _review(deps: SlackDeps, answers: dict[str, Any], t: Translator, meta: ViewMeta) -> Any:

@@ -116,22 +116,33 @@ def _option(choice: Choice) -> Option:
     return Option(value=cut(str(choice.value), 150), label=cut(choice.label, 75))
 
 
+def _choice(lists: Lists, source: str, value: Any) -> Choice | None:
+    return next((c for c in lists.get(source, ()) if str(c.value) == str(value)), None)
+
+
 def _label_of(lists: Lists, source: str, value: Any) -> Option | None:
-    for choice in lists.get(source, ()):
-        if str(choice.value) == str(value):
-            return _option(choice)
-    return None
+    choice = _choice(lists, source, value)
+    return _option(choice) if choice is not None else None
 
 
-def _element(q: Question, block_id: str, value: Any, lists: Lists, t: Translator) -> Any:
+def _name(lists: Lists, source: str, value: Any) -> str:
+    """The label people know a chosen value by (a service's name), else the value itself."""
+    choice = _choice(lists, source, value)
+    return choice.label if choice is not None else str(value)
+
+
+def _element(
+    q: Question, block_id: str, value: Any, lists: Lists, t: Translator, listed: bool = False
+) -> Any:
     source = q.source or ""
     if q.kind == Kind.SELECT:
         initial = _label_of(lists, source, value) if value not in (None, "") else None
         if source in EXTERNAL_SOURCES:
+            # Every company is too many to list on open, unless /onboard named a few of them.
             return ExternalDataSelectElement(
                 action_id=block_id,
                 initial_option=initial,
-                min_query_length=0 if source != "companies" else 1,
+                min_query_length=0 if source != "companies" or listed else 1,
             )
         options = [_option(c) for c in lists.get(source, ())][:100]
         return StaticSelectElement(
@@ -174,13 +185,19 @@ def _element(q: Question, block_id: str, value: Any, lists: Lists, t: Translator
 
 
 def _input(
-    q: Question, block_id: str, label: str, value: Any, lists: Lists, t: Translator
+    q: Question,
+    block_id: str,
+    label: str,
+    value: Any,
+    lists: Lists,
+    t: Translator,
+    listed: bool = False,
 ) -> InputBlock:
     help_text = t(q.help_key) if t.has(q.help_key) else ""
     return InputBlock(
         block_id=block_id,
         label=cut(label, 2000),
-        element=_element(q, block_id, value, lists, t),
+        element=_element(q, block_id, value, lists, t, listed),
         hint=cut(help_text, 2000) if help_text else None,
         optional=not q.required or q.kind == Kind.TOGGLE,
         dispatch_action=True if q.dependent and q.kind != Kind.QUANTITIES else None,
@@ -188,8 +205,13 @@ def _input(
 
 
 def page_blocks(
-    page: form.Page, answers: Mapping[str, Any], lists: Lists, t: Translator
+    page: form.Page,
+    answers: Mapping[str, Any],
+    lists: Lists,
+    t: Translator,
+    listed: frozenset[str] = frozenset(),
 ) -> list[Block]:
+    """The inputs of a page; the external selects of ``listed`` questions show options on open."""
     blocks: list[Block] = []
     for q in page.questions:
         if not q.shown(answers):
@@ -200,14 +222,12 @@ def page_blocks(
             picker = Question(q.id, Kind.MULTI_SELECT, q.source, dependent=True)
             blocks.append(_input(picker, q.id, t(q.label_key), chosen, lists, t))
             for service_id, units in (value or {}).items():
-                name = _label_of(lists, q.source or "", service_id)
                 number = Question(f"{q.id}.{service_id}", Kind.NUMBER, required=True)
-                label = t("console.units_for", service=name.text.text if name else service_id)  # type: ignore[union-attr]
+                label = t("console.units_for", service=_name(lists, q.source or "", service_id))
                 blocks.append(_input(number, f"{q.id}.{service_id}", label, units, lists, t))
         elif q.kind == Kind.ASSIGNMENTS:
             for service_id in answers.get("services") or {}:
-                name = _label_of(lists, "services", service_id)
-                label = t("console.devices_for", service=name.text.text if name else service_id)  # type: ignore[union-attr]
+                label = t("console.devices_for", service=_name(lists, "services", service_id))
                 devices = (value or {}).get(str(service_id)) or (value or {}).get(service_id)
                 blocks.append(_input(q, f"{q.id}.{service_id}", label, devices, lists, t))
         elif q.kind == Kind.GROUP:
@@ -234,7 +254,7 @@ def page_blocks(
                         )
                     )
         else:
-            blocks.append(_input(q, q.id, t(q.label_key), value, lists, t))
+            blocks.append(_input(q, q.id, t(q.label_key), value, lists, t, q.id in listed))
     return blocks
 
 
@@ -257,7 +277,8 @@ def page_view(
     if notices:
         text = "\n".join(f":warning: {escape(n)}" for n in notices)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(text, 3000))))
-    blocks += page_blocks(page, answers, lists, t)
+    listed = frozenset({"company"} if meta.company_query else ())
+    blocks += page_blocks(page, answers, lists, t, listed)
     if form.previous_page(page_id, answers) is not None:
         blocks.append(
             ActionsBlock(

@@ -4,32 +4,63 @@ Every error names the entity and the operation and keeps Autotask's own ``errors
 verbatim, because those texts are what an MSP admin can act on. None of them ever carries the
 API secret: messages are built only from the entity, the operation and Autotask's reply.
 
-    AutotaskError
-    ├── TransportError           network failure or timeout; the request may or may not have landed
-    ├── ZoneDiscoveryError       zoneInformation did not give a usable zone for the user name
-    └── AutotaskAPIError         Autotask answered with a failure
-        ├── AuthenticationError  401: bad user name, secret or integration code
-        ├── PermissionDeniedError  403, or a 500 about the API user's security level
-        ├── NotFoundError        404, or a 500 "No matching records found"
-        ├── BusinessRuleError    a rule refused the change (Autotask sends these as HTTP 500)
-        ├── RateLimitedError     the call was rejected before it ran: always safe to retry later
+    AutotaskError                                                                [failure]
+    ├── TransportError           network failure or timeout; the request may      unreachable
+    │                            or may not have landed
+    ├── ZoneDiscoveryError       zoneInformation did not give a usable zone       credentials, or
+    │                            for the user name                                unreachable
+    └── AutotaskAPIError         Autotask answered with a failure                 refused
+        ├── AuthenticationError  401: bad user name, secret or integration code   credentials
+        ├── PermissionDeniedError  403, or a 500 about the API user's security    permission
+        │                          level
+        ├── NotFoundError        404, or a 500 "No matching records found"        refused
+        ├── BusinessRuleError    a rule refused the change (HTTP 500 + text)      refused
+        ├── RateLimitedError     rejected before it ran: always safe to retry     busy
         │   ├── ThreadLimitError     more than N calls in flight for one entity endpoint
         │   └── ThresholdExceededError  the tenant's hourly request budget is spent
-        └── ServerError          an opaque 5xx ("An unexpected error has occurred")
+        └── ServerError          a 5xx: "An unexpected error has occurred"        refused, or
+                                 (Autotask's text), or no error text at all       unreachable
+
+The right-hand column is the ``Failure`` each one is, for the person who asked: what they can do
+about it (try again in a moment, in a few minutes, or ask an Autotask admin). It is decided here
+and nowhere else; front-ends only word it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Failure(StrEnum):
+    """Why an Autotask call failed, as far as the person who asked for it is concerned."""
+
+    UNREACHABLE = "unreachable"  # no answer from Autotask: try again in a moment
+    BUSY = "busy"  # Autotask answered that it is overloaded: try again in a few minutes
+    PERMISSION = "permission"  # the API user's security level: an Autotask admin must grant it
+    CREDENTIALS = "credentials"  # the API user, secret, integration code or zone: an admin fixes it
+    REFUSED = "refused"  # Autotask's own error text: try later, else an admin checks the API user
 
 
 class AutotaskError(Exception):
     """Base of everything the Autotask client raises."""
 
+    kind: ClassVar[Failure] = Failure.UNREACHABLE
+
     def __init__(self, message: str, *, entity: str = "", operation: str = "") -> None:
         super().__init__(message)
         self.entity = entity
         self.operation = operation
+
+    @property
+    def failure(self) -> Failure:
+        return self.kind
+
+    @property
+    def said(self) -> str:
+        """Autotask's own words when it answered; otherwise what went wrong on the way."""
+        return str(self)
 
 
 class TransportError(AutotaskError):
@@ -39,9 +70,19 @@ class TransportError(AutotaskError):
 class ZoneDiscoveryError(AutotaskError):
     """The zone of the API user could not be found."""
 
+    @property
+    def failure(self) -> Failure:
+        # Raised while handling a network error (httpx's): zoneInformation was not reached.
+        # Otherwise Autotask answered and has no usable zone for this API user.
+        context = self.__context__
+        reached = context is None or isinstance(context, AutotaskError)
+        return Failure.CREDENTIALS if reached else Failure.UNREACHABLE
+
 
 class AutotaskAPIError(AutotaskError):
     """Autotask answered with a non-success status."""
+
+    kind = Failure.REFUSED
 
     def __init__(
         self,
@@ -62,25 +103,39 @@ class AutotaskAPIError(AutotaskError):
             operation=operation,
         )
 
+    @property
+    def said(self) -> str:
+        return "; ".join(self.errors) if self.errors else f"HTTP {self.status} with no error text"
+
 
 class AuthenticationError(AutotaskAPIError):
     """Credentials were refused."""
+
+    kind = Failure.CREDENTIALS
 
 
 class PermissionDeniedError(AutotaskAPIError):
     """The API user's security level does not allow this."""
 
+    kind = Failure.PERMISSION
+
 
 class NotFoundError(AutotaskAPIError):
     """The record or path does not exist."""
+
+    kind = Failure.REFUSED
 
 
 class BusinessRuleError(AutotaskAPIError):
     """Autotask refused the change; its texts say why."""
 
+    kind = Failure.REFUSED
+
 
 class RateLimitedError(AutotaskAPIError):
     """Rejected before running; retrying later is safe, even for a create."""
+
+    kind = Failure.BUSY
 
 
 class ThreadLimitError(RateLimitedError):
@@ -93,6 +148,12 @@ class ThresholdExceededError(RateLimitedError):
 
 class ServerError(AutotaskAPIError):
     """An opaque server failure; for a create, look the record up before trying again."""
+
+    @property
+    def failure(self) -> Failure:
+        # A 5xx with no errors body came from something in front of Autotask (a gateway, a
+        # restart); "An unexpected error has occurred" is Autotask's own answer.
+        return Failure.REFUSED if self.errors else Failure.UNREACHABLE
 
 
 _THREAD_LIMIT_MARKERS = ("thread threshold", "itgenatr005")

@@ -210,11 +210,11 @@ class Reminders:
         number, locale = row.nudges + 1, row.message_ref.get("locale", "en")
         table = ReminderSchedule
         async with self.db.transaction() as session:
-            marked = await session.execute(
+            marked = await repo.matched(session,
                 update(table).where(table.id == row.id, table.status == "open")
                 .values(sending_nudge=number, missing=missing)
             )  # fmt: skip
-            if marked.rowcount != 1:  # type: ignore[attr-defined]
+            if marked != 1:
                 return  # closed meanwhile (Check now, or the setup was completed)
         card = self._card(row, "open", missing, nudge=number, zone=zone)
         ref = await self.notifier.send_reminder(row.platform_user_id, card, locale)

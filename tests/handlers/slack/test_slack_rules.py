@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
-from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
+import httpx
+import pytest
+
+from services.store import repositories as repo
+from tests.handlers.slack.test_flow import break_fix_review, open_form, people_page, submit
 from tests.onboarding_support import company_id, contacts_of
 from tests.slack_harness import Harness
 from tests.slack_stub import (
@@ -38,17 +43,16 @@ async def test_a_retried_request_starts_nothing_new(slack: Harness) -> None:
 
 
 async def test_the_modal_opens_before_any_autotask_call_even_when_autotask_is_slow(
-    slack: Harness,
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[float] = []
-    slack.sandbox.on_call = None
     inner = slack.sandbox.handle_async_request
 
-    async def timed(request):  # type: ignore[no-untyped-def]
+    async def timed(request: httpx.Request) -> httpx.Response:
         started.append(time.monotonic())
         return await inner(request)
 
-    slack.sandbox.handle_async_request = timed  # type: ignore[method-assign]
+    monkeypatch.setattr(slack.sandbox, "handle_async_request", timed)  # watch when calls start
     slack.sandbox.latency = 5.0
     reply = await slack.command("Acme Dental")
     assert reply.status == 200 and reply.seconds < 1.0
@@ -87,29 +91,17 @@ async def test_typeahead_answers_from_cache_in_under_a_second_with_slow_autotask
     slack.sandbox.latency = 0.0
 
 
-async def _people_page(slack: Harness, user_id: str) -> dict:  # type: ignore[type-arg]
-    view = await open_form(slack, "Acme Dental", user_id=user_id)
-    acme = company_id(slack.sandbox.tenant, "Acme Dental")
-    return await submit(
-        slack,
-        view,
-        state(
-            company=select(acme), client_type=radio("managed"), convert_to_customer=checkbox(True)
-        ),
-        user_id=user_id,
-    )
-
-
 async def test_validation_errors_come_back_beside_the_field_in_the_users_language(
     slack: Harness,
 ) -> None:
+    slack.stub.latency = 0.05  # as slow as Slack really is: each modal fills in after the ack
     tenant = slack.sandbox.tenant
     stranger = contacts_of(tenant, company_id(tenant, "Lakeside Realty"))[0]["id"]
     for user_id, expected in (
         ("U1", "This contact does not belong to Acme Dental."),
         ("U2", "Este contacto no pertenece a Acme Dental."),
     ):
-        view = await _people_page(slack, user_id)
+        view = await people_page(slack, user_id)
         reply = await slack.payload(
             slack.view_submission(view, state(primary_contact=select(stranger)), user_id=user_id)
         )
@@ -117,8 +109,26 @@ async def test_validation_errors_come_back_beside_the_field_in_the_users_languag
         assert reply.body == {"response_action": "errors", "errors": {"primary_contact": expected}}
 
 
+async def test_someone_else_can_neither_submit_nor_search_through_your_form(
+    slack: Harness,
+) -> None:
+    mine = await people_page(slack, "U1")
+    acme = company_id(slack.sandbox.tenant, "Acme Dental")
+    contact = contacts_of(slack.sandbox.tenant, acme)[0]["id"]
+    forged = slack.view_submission(mine, state(primary_contact=select(contact)), user_id="U2")
+    reply = await slack.payload(forged)  # a signed payload naming Marta's draft, sent by Dan
+    assert reply.body["response_action"] == "update"
+    assert "Este formulario pertenece a otra persona" in str(reply.body["view"]["blocks"])
+    async with slack.container.db.transaction() as session:
+        draft = await repo.latest_draft(session, platform="slack", user_id="U1")
+    assert draft is not None and draft.page == "people" and not draft.answers.get("primary_contact")
+    for user_id, expected in (("U2", False), ("U1", True)):
+        body = suggestion_body("primary_contact", "", mine["private_metadata"], user_id=user_id)
+        assert bool((await slack.post(body)).body["options"]) is expected
+
+
 async def test_back_keeps_every_answer(slack: Harness) -> None:
-    view = await _people_page(slack, "U1")
+    view = await people_page(slack, "U1")
     contact = contacts_of(slack.sandbox.tenant, company_id(slack.sandbox.tenant, "Acme Dental"))[0][
         "id"
     ]
@@ -133,7 +143,7 @@ async def test_back_keeps_every_answer(slack: Harness) -> None:
 
 
 async def test_a_closed_draft_is_offered_again_and_resumes_where_it_was(slack: Harness) -> None:
-    view = await _people_page(slack, "U1")
+    view = await people_page(slack, "U1")
     closed = {
         "type": "view_closed",
         "team": {"id": "T1"},
@@ -174,7 +184,7 @@ async def test_help_status_and_list(slack: Harness) -> None:
 
 
 async def test_app_home_lists_drafts(slack: Harness) -> None:
-    await _people_page(slack, "U1")
+    await people_page(slack, "U1")
     event = {
         "type": "event_callback",
         "team_id": "T1",
@@ -220,7 +230,7 @@ async def test_doctor_checks_the_slack_token_and_scopes(slack: Harness) -> None:
 async def test_a_dependent_answer_redraws_the_page_with_its_follow_up_questions(
     slack: Harness,
 ) -> None:
-    view = await _people_page(slack, "U1")
+    view = await people_page(slack, "U1")
     assert "portal_security_level" not in {b.get("block_id") for b in view["blocks"]}
     contact = contacts_of(slack.sandbox.tenant, company_id(slack.sandbox.tenant, "Acme Dental"))[0][
         "id"
@@ -256,14 +266,17 @@ async def test_onboarders_limits_who_may_start(slack: Harness) -> None:
 DENIED = "The logged in Resource does not have the adequate permissions"
 
 
-async def test_autotask_down_while_opening_says_so_in_the_modal(slack: Harness) -> None:
+async def test_autotask_refusing_while_opening_says_so_and_what_to_do_in_the_modal(
+    slack: Harness,
+) -> None:
     from services.autotask.sandbox import Fault
 
     slack.sandbox.fail_next(Fault(status=500, errors=[DENIED], path="Resources/query"))
     await slack.command("Acme Dental")
     calls = await slack.stub.wait_for("views.update")
     text = str(calls[-1].args["view"]["blocks"])
-    assert "Autotask could not be reached" in text and DENIED in text
+    assert "Autotask refused the request (Resources query)" in text and DENIED in text
+    assert "check the API user's permissions" in text and "could not be reached" not in text
 
 
 async def test_autotask_down_while_checking_a_page_keeps_the_modal_and_the_answers(
@@ -296,3 +309,65 @@ async def test_onboarders_may_name_a_slack_user_group(tmp_path: Path) -> None:
         second = await bot.stub.wait_for("views.update", 2)
         assert second[-1].args["view"]["callback_id"] == "onboard_page"
         await bot.settle()
+
+
+async def test_onboard_text_naming_several_organizations_lets_you_pick_among_them(
+    slack: Harness,
+) -> None:
+    tenant = slack.sandbox.tenant
+    tenant.table("Companies")[company_id(tenant, "Blue Ridge Logistics")]["companyName"] = (
+        "Acme Logistics"
+    )
+    for user_id, notice in (
+        ("U1", '2 organizations match "Acme": open the client company list to pick one'),
+        ("U2", '2 organizaciones coinciden con "Acme": abra la lista Organización (cliente)'),
+    ):
+        view, company = await _opened_with(slack, "Acme", user_id, notice)
+        assert "initial_option" not in company and company["min_query_length"] == 0
+        opened = suggestion_body("company", "", view["private_metadata"], user_id=user_id)
+        offered = [o["text"]["text"] for o in (await slack.post(opened)).body["options"]]
+        assert offered == ["Acme Dental", "Acme Logistics"]  # the matches, when the list opens
+        typed = suggestion_body("company", "delta", view["private_metadata"], user_id=user_id)
+        assert [o["text"]["text"] for o in (await slack.post(typed)).body["options"]] == [
+            "Delta Print Works"
+        ]  # typing still searches every organization
+    picked = state(
+        company=select(company_id(tenant, "Acme Logistics")),
+        client_type=radio("managed"),
+        convert_to_customer=checkbox(True),
+    )
+    people = await submit(slack, view, picked, user_id="U2")
+    assert "team_add" in {b.get("block_id") for b in people["blocks"]}
+
+
+async def test_onboard_text_naming_one_organization_preselects_it_and_none_says_so(
+    slack: Harness,
+) -> None:
+    tenant = slack.sandbox.tenant
+    for text, expected in (
+        ("orchard", "Orchard Family Dental"),  # the only one containing it
+        ("Harbor Group", "Harbor Group"),  # its own name, though three sites contain it too
+    ):
+        view = await open_form(slack, text)
+        company = _company_select(view)
+        assert company["initial_option"]["value"] == str(company_id(tenant, expected))
+        assert "match" not in str(view["blocks"])
+    for user_id, notice in (
+        ("U1", 'No organization matches "Zebra Labs".'),
+        ("U2", 'Ninguna organización coincide con "Zebra Labs".'),
+    ):
+        _, company = await _opened_with(slack, "Zebra Labs", user_id, notice)
+        assert "initial_option" not in company and company["min_query_length"] == 1
+
+
+async def _opened_with(
+    slack: Harness, text: str, user_id: str, notice: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``/onboard <text>``'s first page, which must show ``notice``, and its company select."""
+    view = await open_form(slack, text, user_id=user_id)
+    assert notice in str(view["blocks"])
+    return view, _company_select(view)
+
+
+def _company_select(view: dict[str, Any]) -> dict[str, Any]:
+    return dict(next(b for b in view["blocks"] if b.get("block_id") == "company")["element"])

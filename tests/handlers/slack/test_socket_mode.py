@@ -17,7 +17,7 @@ async def test_a_command_arrives_over_the_socket_is_acked_and_opens_the_modal(
     async with running_bot(tmp_path, slack_app_token="xapp-test-token") as bot:
         assert bot.container.settings.slack_mode == "socket"
         handler = AsyncSocketModeHandler(build_app(bot.container), "xapp-test-token")
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        await handler.connect_async()
         try:
             async with bot.stub._changed:
                 await asyncio.wait_for(
@@ -36,4 +36,4 @@ async def test_a_command_arrives_over_the_socket_is_acked_and_opens_the_modal(
             await bot.stub.wait_for("views.update")
             await bot.settle()
         finally:
-            await handler.close_async()  # type: ignore[no-untyped-call]
+            await handler.close_async()

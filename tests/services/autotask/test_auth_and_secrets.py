@@ -12,7 +12,7 @@ from services.autotask.client import AutotaskClient
 from services.autotask.errors import AuthenticationError, AutotaskError, ZoneDiscoveryError
 from services.autotask.limits import NO_DELAY_RETRIES
 from services.autotask.sandbox import Fault, SandboxTransport, sandbox_credentials
-from services.autotask.zones import AutotaskAuth, Credentials
+from services.autotask.zones import AutotaskAuth, Credentials, Zone
 
 
 def _zone_calls(sandbox: SandboxTransport, http_log: list[httpx.Request]) -> int:
@@ -31,10 +31,10 @@ class _Recorder(httpx.AsyncBaseTransport):
 
 async def test_the_zone_is_discovered_once_and_cached_per_user(sandbox: SandboxTransport) -> None:
     recorder = _Recorder(sandbox)
-    cache: dict[str, object] = {}
+    cache: dict[str, Zone] = {}
     async with httpx.AsyncClient(transport=recorder) as http:
         for _ in range(2):  # two clients of the process share the cache
-            client = AutotaskClient(sandbox_credentials(), http_client=http, zone_cache=cache)  # type: ignore[arg-type]
+            client = AutotaskClient(sandbox_credentials(), http_client=http, zone_cache=cache)
             await client.get("Companies", 1)
             await client.get("Companies", 2)
     assert _zone_calls(sandbox, recorder.requests) == 1

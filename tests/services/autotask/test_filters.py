@@ -6,7 +6,15 @@ import pytest
 
 from services.autotask.client import AutotaskClient
 from services.autotask.errors import BusinessRuleError
-from services.autotask.filters import ALL_OPERATORS, Query, all_of, any_of, chunked_in, field
+from services.autotask.filters import (
+    ALL_OPERATORS,
+    Filter,
+    Query,
+    all_of,
+    any_of,
+    chunked_in,
+    field,
+)
 
 
 def test_builder_emits_autotasks_json() -> None:
@@ -41,8 +49,8 @@ def test_long_in_lists_are_split_at_500_or_terms() -> None:
     assert [len(p.value) for p in parts] == [500, 500, 201]
 
 
-async def _names(autotask: AutotaskClient, *filters: object) -> set[str]:
-    rows = await autotask.query("Companies", list(filters))  # type: ignore[arg-type]
+async def _names(autotask: AutotaskClient, *filters: Filter) -> set[str]:
+    rows = await autotask.query("Companies", filters)
     return {r["companyName"] for r in rows}
 
 

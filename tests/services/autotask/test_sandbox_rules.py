@@ -248,5 +248,5 @@ async def test_local_mode_state_persists_to_a_file(tmp_path: Path) -> None:
     async with httpx.AsyncClient(transport=SandboxTransport(tenant)) as http:
         client = AutotaskClient(sandbox_credentials(), http_client=http)
         await client.update("Companies", 1, {"taxID": "99-1234567"})
-    reopened = Tenant.load(path)
-    assert reopened.get("Companies", 1)["taxID"] == "99-1234567"  # type: ignore[index]
+    company = Tenant.load(path).get("Companies", 1)
+    assert company is not None and company["taxID"] == "99-1234567"
