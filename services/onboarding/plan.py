@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.autotask.models import Company, Parent
+from services.invoice_setup import bill_to_value, missing_items, note_title, todo_marker
 from services.onboarding.diff import diff, label, preferred
-from services.onboarding.facts import NOTE_MARK, TODO_MARK, CompanyFacts
+from services.onboarding.facts import CompanyFacts
 from services.onboarding.plan_contracts import ContractPlanning
 from services.onboarding.request import OnboardingRequest
 from services.onboarding.steps import (
@@ -24,7 +25,6 @@ from services.onboarding.steps import (
     PortalUserStep,
     Step,
 )
-from services.reminders.readiness import bill_to_value, missing_items
 
 US_STYLE = {"US", "CA", "PH"}
 
@@ -248,7 +248,7 @@ class _Planner(ContractPlanning):
     # ----- record of the onboarding in Autotask -------------------------------------------------
 
     def note(self, missing: list[str]) -> list[Step]:
-        title = f"{NOTE_MARK} [{self.r.reference}]"
+        title = note_title(self.r.reference)
         exists = any((n.title or "").strip() == title for n in self.facts.notes)
         action = preferred(self.lk.picklists["note_action_type"], "onboarding")
         body = {
@@ -266,7 +266,7 @@ class _Planner(ContractPlanning):
         owners = (
             self.r.billing_admins or self.lk.default_billing_admins or ([owner] if owner else [])
         )
-        marker = f"{TODO_MARK}{self.r.reference}]"
+        marker = todo_marker(self.r.reference)
         action = preferred(self.lk.picklists["todo_action_type"], "billing follow-up")
         steps: list[Step] = []
         for rid in owners:
