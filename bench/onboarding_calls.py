@@ -4,6 +4,8 @@ Scenario: a prospect with 5 team members, 3 Client Portal users, 20 devices on 2
 parent organization, invoice settings, a recurring contract. The minimum is the reads the plan must
 do (each data source read once, plus the extra 500-row pages its size forces) plus one write per
 change; the target is within 1.2x, and a re-run of the applied onboarding must write nothing.
+It also prints the database transactions and statements of each apply: one transaction between
+two steps holds the step that ended, its audit events, the cancel check and the next step's start.
 
     .venv/bin/python -m bench.onboarding_calls
 """
@@ -17,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from sqlalchemy import event
 
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
@@ -73,6 +76,12 @@ async def main() -> None:
         )
 
         results = []
+        sql = Counter[str]()
+        event.listen(db.engine.sync_engine, "begin", lambda _conn: sql.update(["transactions"]))
+        event.listen(
+            db.engine.sync_engine, "before_cursor_execute", lambda *_: sql.update(["statements"])
+        )
+        bookkeeping = []
         for label in ("first run", "re-run"):
             runner.reference = ReferenceData(client)  # a cold cache each time: count every read
             sandbox.reset_log()
@@ -81,7 +90,9 @@ async def main() -> None:
             )
             assert onboarding_id and preview.plan
             plan_reads = list(sandbox.calls)
+            sql.clear()
             report = await runner.apply(onboarding_id)
+            bookkeeping.append((label, len(report.steps), sql["transactions"], sql["statements"]))
             assert report.status == "applied", report.failed
             actual_reads = reads_of(sandbox.calls)
             actual_writes = writes(sandbox.calls)
@@ -105,6 +116,9 @@ async def main() -> None:
         print(
             f"{label:10} {r:>6} {w:>7} {r + w:>6} {need:>8} {(r + w) / need:>6.2f}  {steps} ({changes})"
         )
+    print(f"\n{'run':10} {'steps':>6} {'db transactions':>16} {'db statements':>14}")
+    for label, steps, transactions, statements in bookkeeping:
+        print(f"{label:10} {steps:>6} {transactions:>16} {statements:>14}")
     rerun = results[-1]
     print(f"\ntarget: total within {TARGET}x of the minimum; a re-run writes nothing")
     print(
