@@ -169,21 +169,42 @@ class Runner:
         preview = await self.preview(answers)
         if preview.plan is None or preview.request is None:
             return None, preview
-        plan = preview.plan
+        onboarding_id = await self.store(
+            preview.request, preview.plan, platform=platform, requested_by=requested_by,
+            requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
+        )  # fmt: skip
+        return onboarding_id, preview
+
+    async def store(
+        self,
+        request: OnboardingRequest,
+        plan: Plan,
+        *,
+        platform: str,
+        requested_by: str,
+        requester_resource_id: int | None = None,
+        draft_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+        consume_draft: bool = False,
+    ) -> str:
+        """Store an onboarding with a plan built moments ago; the first ``apply`` uses that plan.
+        ``consume_draft`` deletes the draft in the same transaction: it became this onboarding."""
         async with self.db.transaction() as session:
             onboarding = await repo.create_onboarding(
                 session, company_id=plan.company_id, company_name=plan.company_name,
                 platform=platform, requested_by=requested_by,
-                request=preview.request.model_dump(mode="json"),
+                request=request.model_dump(mode="json"),
                 requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
             )  # fmt: skip
             _sync_runs(onboarding.id, [], plan, session_add=session.add)
             await repo.record_event(session, actor=requested_by, action="planned",
                                     onboarding_id=onboarding.id,
                                     detail={"steps": len(plan.steps), "changes": len(plan.changes)})  # fmt: skip
+            if consume_draft and draft_id is not None:
+                await repo.delete_draft(session, draft_id=draft_id)
             onboarding_id = onboarding.id
         self._fresh[onboarding_id] = plan
-        return onboarding_id, preview
+        return onboarding_id
 
     # ----- the run ----------------------------------------------------------------------------
 
