@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -96,32 +96,15 @@ class OnboardingService:
     ) -> None:
         self.runner, self.options, self.db = runner, options, db
         self.gate = Gate(directory)
+        # Who is acting: a chat account (identify), or the person at the terminal.
+        self.identify = self.gate.identify
+        self.local_operator = self.gate.local_operator
         self.presenters = presenters or Presenters()
         self.runs = Runs(runner=runner, db=db, options=options, presenters=self.presenters,
                          reminders=reminders)  # fmt: skip
         self.ack_budget, self.plan_ttl, self.clock = ack_budget, plan_ttl, clock
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
-
-    # ----- who is acting ------------------------------------------------------------------------
-
-    async def identify(
-        self,
-        *,
-        platform: str,
-        user_id: str,
-        email: str | None,
-        locale: str,
-        tz: str | None = None,
-        member_of: Callable[[str], Awaitable[bool]] | None = None,
-    ) -> Actor:
-        """The person behind a chat account. ``member_of(group)`` lets a front-end say whether
-        they are in one of ONBOARDERS' chat user groups (asked only when their e-mail is not)."""
-        return await self.gate.identify(platform=platform, user_id=user_id, email=email,
-                                        locale=locale, tz=tz, member_of=member_of)  # fmt: skip
-
-    def local_operator(self, user_id: str, locale: str) -> Actor:
-        return self.gate.local_operator(user_id, locale)
 
     async def _authorize(self, actor: Actor) -> Actor:
         return await self.gate.check(actor)
@@ -164,7 +147,7 @@ class OnboardingService:
                 company_name=self._company_name(company),
             )  # fmt: skip
             draft_id = draft.id
-        view = await self._render(draft_id, form.PAGES[0].id, given, notices=notices)
+        view = await render_page(self.options, draft_id, form.PAGES[0].id, given, notices=notices)
         if len(matches) > 1:
             fields = [
                 replace(f, options=tuple(matches), searched=False, min_query=0)
@@ -183,7 +166,7 @@ class OnboardingService:
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id, answers = draft.page, dict(draft.answers)
-        return await self._render(draft_id, page_id, answers)
+        return await render_page(self.options, draft_id, page_id, answers)
 
     async def page(self, actor: Actor, draft_id: str, *, issues: Sequence[Issue] = ()) -> PageView:
         """The draft's current page, with issues to show (after an ``Invalid`` or a slow check)."""
@@ -191,7 +174,7 @@ class OnboardingService:
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id, answers = draft.page, dict(draft.answers)
-        return await self._render(draft_id, page_id, answers, issues=list(issues))
+        return await render_page(self.options, draft_id, page_id, answers, issues=list(issues))
 
     async def discard(self, actor: Actor, draft_id: str) -> None:
         await self._authorize(actor)
@@ -231,7 +214,9 @@ class OnboardingService:
         if following is None:
             return await deadline.run(self._review(draft_id, answers), "planning")
         await self._move(draft_id, following)
-        return await deadline.run(self._render(draft_id, following, answers), "loading")
+        return await deadline.run(
+            render_page(self.options, draft_id, following, answers), "loading"
+        )
 
     async def change(self, actor: Actor, draft_id: str, values: Mapping[str, Any]) -> PageView:
         """A question others depend on changed: save, and the same page drawn again for it."""
@@ -244,7 +229,7 @@ class OnboardingService:
         answers = collected.answers
         if answers.get("company") not in (None, before):
             self._background(self._warm(answers))  # its typeahead then answers from memory
-        return await self._render(draft_id, page_id, answers, issues=collected.issues)
+        return await render_page(self.options, draft_id, page_id, answers, issues=collected.issues)
 
     async def back(
         self,
@@ -265,7 +250,7 @@ class OnboardingService:
             target = draft.page if from_review else form.previous_page(draft.page, answers)
             self._update(draft, answers, target or draft.page)
             page_id = draft.page
-        return await self._render(draft_id, page_id, answers)
+        return await render_page(self.options, draft_id, page_id, answers)
 
     async def suggest(
         self,
@@ -452,18 +437,6 @@ class OnboardingService:
         while len(self._kept) > KEPT_PLANS:
             self._kept.popitem(last=False)
         return Review(draft_id, preview.plan)
-
-    async def _render(
-        self,
-        draft_id: str,
-        page_id: str,
-        answers: Mapping[str, Any],
-        *,
-        issues: Sequence[Issue] = (),
-        notices: Sequence[Notice] = (),
-    ) -> PageView:
-        return await render_page(self.options, draft_id, page_id, answers, issues=issues,
-                                 notices=notices)  # fmt: skip
 
     async def _warm(self, answers: Mapping[str, Any]) -> None:
         for source in ("contacts", "team_members", "devices"):

@@ -202,13 +202,7 @@ async def begin_step(
         values |= {"attempts": StepRun.attempts + 1, "started_at": now}
     else:
         values["finished_at"] = now
-    stmt = (
-        update(StepRun)
-        .where(StepRun.onboarding_id == onboarding_id, StepRun.key == key)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(stmt)
+    await _set_step(session, onboarding_id, key, values)
 
 
 async def end_step(
@@ -224,6 +218,13 @@ async def end_step(
     values: dict[str, Any] = {"state": state, "error": error, "finished_at": now}
     if result is not None:
         values["result"] = result
+    await _set_step(session, onboarding_id, key, values)
+
+
+async def _set_step(
+    session: AsyncSession, onboarding_id: str, key: str, values: dict[str, Any]
+) -> None:
+    """One UPDATE by the step's key: no read of the step rows first."""
     stmt = (
         update(StepRun)
         .where(StepRun.onboarding_id == onboarding_id, StepRun.key == key)
