@@ -197,7 +197,8 @@ class OnboardingService:
         Within ``ack_budget`` seconds the outcome is returned; past it ``on_slow`` is called
         once and the outcome follows when ready. Values that cannot be read are an ``Invalid``
         at once, before any Autotask call."""
-        actor = await self._authorize(actor)
+        deadline = Deadline(self.ack_budget, on_slow)
+        actor = await deadline.run(self._authorize(actor), "checking")
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id = draft.page
@@ -206,7 +207,6 @@ class OnboardingService:
         answers = collected.answers
         if collected.issues:
             return invalid(draft_id, page_id, answers, collected.issues)
-        deadline = Deadline(self.ack_budget, on_slow)
         issues = await deadline.run(self.runner.check_page(answers, page_id), "checking")
         if issues:
             return invalid(draft_id, page_id, answers, [collected.on_fields(i) for i in issues])
@@ -275,6 +275,7 @@ class OnboardingService:
         load = asyncio.ensure_future(self.options.options(source, answers, query))
         if budget is None:
             return await load
+        load.add_done_callback(_log_failure)  # a load that outlives the budget may still fail
         try:
             return await asyncio.wait_for(asyncio.shield(load), budget)
         except TimeoutError:
@@ -294,15 +295,14 @@ class OnboardingService:
     ) -> Review | Invalid:
         """Validate every answer against Autotask and plan; the plan is kept for Apply. The
         draft moves to the form's last page, where Back from the review returns."""
-        actor = await self._authorize(actor)
+        deadline = Deadline(self.ack_budget, on_slow)
+        actor = await deadline.run(self._authorize(actor), "planning")
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             answers = dict(draft.answers)
             pages = form.visible_pages(answers)
             draft.page = pages[-1].id if pages else draft.page
-        return await Deadline(self.ack_budget, on_slow).run(
-            self._review(draft_id, answers), "planning"
-        )
+        return await deadline.run(self._review(draft_id, answers), "planning")
 
     async def apply(
         self, actor: Actor, draft_id: str, *, origin: Mapping[str, Any] | None = None
@@ -450,6 +450,11 @@ class OnboardingService:
         task = asyncio.ensure_future(logged())
         self._tasks.add(task)  # keep a reference, or the task may be collected midway
         task.add_done_callback(self._tasks.discard)
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("loading options failed", exc_info=task.exception())
 
 
 def fingerprint(answers: Mapping[str, Any]) -> str:
