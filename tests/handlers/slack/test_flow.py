@@ -41,10 +41,13 @@ async def next_view(slack: Harness, reply: Reply) -> dict[str, Any]:
 async def open_form(
     slack: Harness, text: str = "Acme Dental", user_id: str = "U1", channel_id: str = "C1"
 ) -> dict[str, Any]:
+    opened, updated = len(slack.stub.named("views.open")), len(slack.stub.named("views.update"))
     reply = await slack.command(text, user_id=user_id, channel_id=channel_id)
     assert reply.status == 200 and reply.seconds < 3
-    await slack.stub.wait_for("views.open")
-    calls = await slack.stub.wait_for("views.update")
+    await slack.stub.wait_for("views.open", opened + 1)
+    calls = await slack.stub.wait_for(
+        "views.update", updated + 1
+    )  # this command's, not an earlier one
     return {**calls[-1].args["view"], "id": "V1"}
 
 
