@@ -190,14 +190,16 @@ class OnboardingService:
         values: Mapping[str, Any],
         *,
         on_slow: Slow | None = None,
+        budget: float | None = None,
     ) -> PageView | Review | Invalid:
         """Save the page's values (even invalid ones: nothing typed is lost), then check them
         against Autotask and move on: the next page, or the review after the last page.
 
-        Within ``ack_budget`` seconds the outcome is returned; past it ``on_slow`` is called
-        once and the outcome follows when ready. Values that cannot be read are an ``Invalid``
+        Within ``budget`` seconds (``ack_budget`` by default: Slack's 3 s less a margin; Teams
+        may allow more) the outcome is returned; past it ``on_slow`` is called once and the
+        outcome follows when ready. Values that cannot be read are an ``Invalid``
         at once, before any Autotask call."""
-        deadline = Deadline(self.ack_budget, on_slow)
+        deadline = Deadline(self.ack_budget if budget is None else budget, on_slow)
         actor = await deadline.run(self._authorize(actor), "checking")
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
@@ -291,11 +293,16 @@ class OnboardingService:
     # ----- review and runs ------------------------------------------------------------------------
 
     async def review(
-        self, actor: Actor, draft_id: str, *, on_slow: Slow | None = None
+        self,
+        actor: Actor,
+        draft_id: str,
+        *,
+        on_slow: Slow | None = None,
+        budget: float | None = None,
     ) -> Review | Invalid:
         """Validate every answer against Autotask and plan; the plan is kept for Apply. The
         draft moves to the form's last page, where Back from the review returns."""
-        deadline = Deadline(self.ack_budget, on_slow)
+        deadline = Deadline(self.ack_budget if budget is None else budget, on_slow)
         actor = await deadline.run(self._authorize(actor), "planning")
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
