@@ -16,12 +16,10 @@ always re-read Autotask.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,9 +55,9 @@ from services.onboarding.outcomes import (
     onboarding_summary,
 )
 from services.onboarding.pages import company_matches, render_page
-from services.onboarding.plan import Plan
 from services.onboarding.presenter import Presenters
-from services.onboarding.request import Issue, OnboardingRequest
+from services.onboarding.request import Issue
+from services.onboarding.reviewed import Reviewed, ReviewedPlans
 from services.onboarding.runner import Runner, RunReport
 from services.onboarding.runs import InvoiceReminders, Runs, quietly
 from services.store import repositories as repo
@@ -69,15 +67,6 @@ from services.store.tables import Draft, Onboarding
 logger = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=5)  # an Apply that claimed a draft this long ago has died
-KEPT_PLANS = 500
-
-
-@dataclass(frozen=True)
-class _Kept:
-    fingerprint: str
-    at: float
-    request: OnboardingRequest
-    plan: Plan
 
 
 class OnboardingService:
@@ -102,8 +91,8 @@ class OnboardingService:
         self.presenters = presenters or Presenters()
         self.runs = Runs(runner=runner, db=db, options=options, presenters=self.presenters,
                          reminders=reminders)  # fmt: skip
-        self.ack_budget, self.plan_ttl, self.clock = ack_budget, plan_ttl, clock
-        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self.ack_budget = ack_budget
+        self.reviewed = ReviewedPlans(ttl=plan_ttl, clock=clock)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def _authorize(self, actor: Actor) -> Actor:
@@ -162,7 +151,7 @@ class OnboardingService:
     async def resume(self, actor: Actor, draft_id: str) -> PageView:
         """The draft's page again; a review kept for it is dropped (its Apply re-reads)."""
         await self._authorize(actor)
-        self._kept.pop(draft_id, None)
+        self.reviewed.forget(draft_id)
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id, answers = draft.page, dict(draft.answers)
@@ -178,7 +167,7 @@ class OnboardingService:
 
     async def discard(self, actor: Actor, draft_id: str) -> None:
         await self._authorize(actor)
-        self._kept.pop(draft_id, None)
+        self.reviewed.forget(draft_id)
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             await session.delete(draft)
@@ -326,18 +315,14 @@ class OnboardingService:
                 raise BusyError()
             answers, page_id = dict(draft.answers), draft.page
         try:
-            kept = self._kept.pop(draft_id, None)
-            if kept is not None and (
-                kept.fingerprint != fingerprint(answers) or self.clock() - kept.at >= self.plan_ttl
-            ):
-                kept = None
+            kept = self.reviewed.take(draft_id, answers)
             if kept is None:
                 preview = await self.runner.preview(answers)
                 if preview.plan is None or preview.request is None:
                     first = preview.issues[0].page if preview.issues else page_id
                     await self._move(draft_id, first)
                     return invalid(draft_id, first, answers, preview.issues)
-                kept = _Kept(fingerprint(answers), self.clock(), preview.request, preview.plan)
+                kept = Reviewed(preview.request, preview.plan)
             meta = {"origin": dict(origin or {}), "locale": actor.locale,
                     "requester_email": actor.email}  # fmt: skip
             onboarding_id = await self.runner.store(
@@ -438,11 +423,7 @@ class OnboardingService:
             first = preview.issues[0].page if preview.issues else form.PAGES[0].id
             await self._move(draft_id, first)
             return invalid(draft_id, first, answers, preview.issues)
-        self._kept[draft_id] = _Kept(
-            fingerprint(answers), self.clock(), preview.request, preview.plan
-        )
-        while len(self._kept) > KEPT_PLANS:
-            self._kept.popitem(last=False)
+        self.reviewed.keep(draft_id, answers, Reviewed(preview.request, preview.plan))
         return Review(draft_id, preview.plan)
 
     async def _warm(self, answers: Mapping[str, Any]) -> None:
@@ -462,10 +443,6 @@ class OnboardingService:
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.warning("loading options failed", exc_info=task.exception())
-
-
-def fingerprint(answers: Mapping[str, Any]) -> str:
-    return json.dumps(answers, sort_keys=True, default=str)
 
 
 def _recovered(draft: Draft) -> bool:
