@@ -20,7 +20,7 @@ from bot.sandbox_server import create_sandbox_app
 from bot.scheduler import refresh_reference, start_scheduler
 from bot.server import create_app
 from bot.settings import Settings
-from handlers.console import Prompter, resume, run_answers_file
+from handlers.console import ConsolePresenter, Prompter, console_presenter, resume, run_answers_file
 from services.autotask.sandbox import (
     SANDBOX_INTEGRATION_CODE,
     SANDBOX_USERNAME,
@@ -28,6 +28,7 @@ from services.autotask.sandbox import (
     open_tenant,
 )
 from services.i18n import Translator
+from services.onboarding.actor import LOCAL
 from services.store.engine import describe
 from services.store.migrate import upgrade
 
@@ -75,11 +76,16 @@ def _locale(lang: str | None) -> str:
     return lang or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
 
 
+def _terminal(container: Container) -> ConsolePresenter:
+    """The terminal's run presenter, registered for the onboardings it starts."""
+    presenter = console_presenter()
+    container.presenters.register(LOCAL, presenter)
+    return presenter
+
+
 def _prompter(container: Container, lang: str | None) -> Prompter:
-    return Prompter(
-        runner=container.runner, sources=container.options, db=container.db,
-        t=Translator(_locale(lang)), echo=click.echo,
-    )  # fmt: skip
+    return Prompter(service=container.onboarding, presenter=_terminal(container),
+                    t=Translator(_locale(lang)), echo=click.echo)  # fmt: skip
 
 
 @click.group()
@@ -210,10 +216,11 @@ async def _onboard(
         click.echo(startup_lines(settings)[1])
     async with build(settings) as container:
         if resume_id:
-            return await resume(resume_id, runner=container.runner, t=t, echo=click.echo)
+            return await resume(resume_id, service=container.onboarding,
+                                presenter=_terminal(container), t=t, echo=click.echo)  # fmt: skip
         if answers_file is not None:
             return await run_answers_file(
-                answers_file, runner=container.runner, sources=container.options,
+                answers_file, service=container.onboarding, presenter=_terminal(container),
                 apply=do_apply, t=t, echo=click.echo,
             )  # fmt: skip
         return await _prompter(container, lang).run()

@@ -1,4 +1,5 @@
-"""Builds the services from settings: the real Autotask or the sandbox, the database, caches."""
+"""Builds the services from settings: the real Autotask or the sandbox, the database, caches, the
+onboarding service, and (when Slack is configured) the reminders it starts after every run."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.chat import slack_reminders, web_client
 from bot.settings import Settings
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_credentials
 from services.autotask.zones import Credentials
+from services.directory import Directory
 from services.onboarding.options import OptionSources
+from services.onboarding.presenter import Presenters
 from services.onboarding.runner import Runner
+from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
 from services.store.db import Database
 from services.store.engine import make_engine
@@ -33,8 +39,12 @@ class Container:
     db: Database
     runner: Runner
     options: OptionSources
+    directory: Directory
+    presenters: Presenters  # each front-end registers its run presenter here
+    onboarding: OnboardingService  # the use cases every front-end calls
     sandbox: SandboxTransport | None
-    reminders: Reminders | None = None  # set when a chat platform that can deliver them is built
+    slack: AsyncWebClient | None = None
+    reminders: Reminders | None = None  # when a chat platform that can deliver them is configured
 
 
 def autotask_credentials(settings: Settings) -> Credentials:
@@ -74,23 +84,27 @@ async def build(
     )
     reference = ReferenceData(autotask)
     db = Database(engine)
+    runner = Runner(client=autotask, reference=reference, db=db,
+                    impersonate=settings.autotask_impersonate,
+                    billing_admin_emails=settings.billing_admins)  # fmt: skip
+    options = OptionSources(autotask, reference)
+    directory = Directory(reference, settings.onboarders, settings.onboarding_admins)
+    slack = web_client(settings) if settings.slack_mode != "off" else None
+    reminders = (
+        slack_reminders(settings, slack, autotask=autotask, reference=reference, db=db)
+        if slack is not None
+        else None
+    )
+    presenters = Presenters()
+    onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
+                                   presenters=presenters, reminders=reminders)  # fmt: skip
     try:
         yield Container(
-            settings=settings,
-            autotask=autotask,
-            reference=reference,
-            engine=engine,
-            db=db,
-            runner=Runner(
-                client=autotask,
-                reference=reference,
-                db=db,
-                impersonate=settings.autotask_impersonate,
-                billing_admin_emails=settings.billing_admins,
-            ),
-            options=OptionSources(autotask, reference),
-            sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
-        )
+            settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
+            runner=runner, options=options, directory=directory, presenters=presenters,
+            onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
+            slack=slack, reminders=reminders,
+        )  # fmt: skip
     finally:
         await http.aclose()
         await engine.dispose()

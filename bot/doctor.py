@@ -107,7 +107,7 @@ async def _slack(container: Container) -> list[Check]:
     if settings.slack_mode == "off":
         fix = "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to serve Slack"
         return [Check("Slack", True, "not configured (local mode)", fix, warning=True)]
-    from bot.slack import web_client
+    from bot.chat import web_client
 
     try:
         reply = await web_client(settings).auth_test()

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
 
     billing_admins: CommaList = []
     onboarders: CommaList = []
+    onboarding_admins: CommaList = []
 
     reminder_hours: str = "09:00-17:00"
     reminder_weekdays: CommaList = ["mon", "tue", "wed", "thu", "fri"]

@@ -2,13 +2,14 @@
 
 ``onboard-bot onboard`` walks the form page by page (the draft is saved after each page), shows
 the plan and asks before applying. ``onboard-bot onboard --answers FILE`` prints each client's plan
-(a dry run) unless ``--apply`` is given, then a per-client report.
+(a dry run) unless ``--apply`` is given, then a per-client report. Everything goes through the
+onboarding service, as a chat front-end does: the terminal only maps fields to prompts.
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +17,18 @@ import questionary
 
 from services.i18n import Translator
 from services.onboarding import form
-from services.onboarding.answers import read_answers_file, resolve
-from services.onboarding.form import Kind, Question
-from services.onboarding.options import Option, OptionSources
+from services.onboarding.actor import BusyError, RefusedError
+from services.onboarding.answers import read_answers_file
+from services.onboarding.fields import Field, path_of
+from services.onboarding.form import Kind
+from services.onboarding.options import Option
+from services.onboarding.outcomes import Invalid, PageView, Review
 from services.onboarding.plan import Plan
+from services.onboarding.presenter import MessageRef, RunView
 from services.onboarding.request import Issue
-from services.onboarding.runner import (
-    AlreadyRunningError,
-    Runner,
-    RunReport,
-    UnknownOnboardingError,
-)
-from services.store import repositories as repo
-from services.store.db import Database
+from services.onboarding.runner import RunReport
+from services.onboarding.service import OnboardingService
+from services.onboarding.steps import PortalSecret
 
 Echo = Callable[[str], None]
 RESUME_HINT = "onboard-bot onboard --resume {id}"
@@ -53,7 +53,7 @@ def render_plan(plan: Plan, t: Translator) -> str:
     return "\n".join(lines)
 
 
-def render_report(report: RunReport, t: Translator) -> str:
+def render_report(report: RunReport, t: Translator, secrets: Sequence[PortalSecret] = ()) -> str:
     lines = [f"{report.company_name}: {t('status.' + report.status)}"]
     for step in report.steps:
         text = t(f"step.{step.kind}", **step.params)
@@ -68,196 +68,225 @@ def render_report(report: RunReport, t: Translator) -> str:
         done = sum(1 for s in report.steps if s.state == "done")
         skipped = sum(1 for s in report.steps if s.state == "skipped")
         lines.append(t("report.applied", company=report.company_name, done=done, skipped=skipped))
-    for secret in report.secrets:
+    for secret in secrets:
         lines.append(t("report.portal_password", contact=secret.contact, user=secret.user_name,
                        password=secret.password))  # fmt: skip
     return "\n".join(lines)
 
 
-def _issues_text(issues: list[Issue], t: Translator) -> str:
+class ConsolePresenter:
+    """The terminal's run presenter. The terminal waits for its run and prints the report
+    itself; this only keeps the one-time passwords of runs the person at this terminal
+    requested, to print after the report (others' go to their own front-end)."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self._secrets: dict[str, list[PortalSecret]] = {}
+
+    async def open(self, run: RunView) -> MessageRef:
+        return {"terminal": self.user_id}
+
+    async def update(self, ref: MessageRef, run: RunView) -> None:
+        return None
+
+    async def finish(self, ref: MessageRef, run: RunView) -> None:
+        return None
+
+    async def deliver_secrets(self, run: RunView, secrets: Sequence[PortalSecret]) -> None:
+        if run.requester.user_id == self.user_id:
+            self._secrets.setdefault(run.onboarding_id, []).extend(secrets)
+
+    def take_secrets(self, onboarding_id: str) -> list[PortalSecret]:
+        return self._secrets.pop(onboarding_id, [])
+
+
+def _issues_text(issues: Sequence[Issue], t: Translator) -> str:
     return "\n".join(f"  - {form.question_label(i.question, t)}: {i.message(t)}" for i in issues)
 
 
+def _all_issues(outcome: Invalid) -> list[Issue]:
+    return [*outcome.issues, *outcome.elsewhere]
+
+
 async def run_answers_file(
-    path: Path, *, runner: Runner, sources: OptionSources, apply: bool, t: Translator, echo: Echo
+    path: Path,
+    *,
+    service: OnboardingService,
+    presenter: ConsolePresenter,
+    apply: bool,
+    t: Translator,
+    echo: Echo,
 ) -> int:
     """Dry-run or apply every client in the file; exit code 1 if any client is invalid or failed."""
+    actor = service.local_operator(presenter.user_id, t.locale)
     failures = 0
     for n, raw in enumerate(read_answers_file(path), 1):
         client = str(raw.get("company", f"#{n}"))
-        answers, issues = await resolve(raw, sources)
-        preview = await runner.preview({**form.defaults(), **answers}) if not issues else None
-        issues = issues or (preview.issues if preview else [])
-        if issues or preview is None or preview.plan is None:
+        answers, issues = await service.resolve_labels(actor, raw)
+        if issues:
             echo(t("console.invalid", client=client))
             echo(_issues_text(issues, t))
             failures += 1
             continue
-        echo(render_plan(preview.plan, t))
-        if not apply:
-            echo(t("console.dry_run"))
+        draft_id = (await service.start(actor, answers=answers)).draft_id
+        review = await service.review(actor, draft_id)
+        if isinstance(review, Review):
+            echo(render_plan(review.plan, t))
+            if not apply:
+                echo(t("console.dry_run"))
+                await service.discard(actor, draft_id)
+                continue
+        outcome = review if isinstance(review, Invalid) else await service.apply(actor, draft_id)
+        if isinstance(outcome, Invalid):  # invalid, or Autotask changed since the plan was read
+            echo(t("console.invalid", client=client))
+            echo(_issues_text(_all_issues(outcome), t))
+            await service.discard(actor, draft_id)
+            failures += 1
             continue
-        onboarding_id, _ = await runner.submit({**form.defaults(), **answers}, platform="console",
-                                               requested_by=_user())  # fmt: skip
-        assert onboarding_id is not None
-        report = await runner.apply(onboarding_id)
-        echo(render_report(report, t))
-        failures += report.status != "applied"
+        echo(render_report(outcome, t, presenter.take_secrets(outcome.onboarding_id)))
+        failures += outcome.status != "applied"
         echo("")
     return 1 if failures else 0
 
 
-async def resume(onboarding_id: str, *, runner: Runner, t: Translator, echo: Echo) -> int:
+async def resume(
+    onboarding_id: str,
+    *,
+    service: OnboardingService,
+    presenter: ConsolePresenter,
+    t: Translator,
+    echo: Echo,
+) -> int:
+    actor = service.local_operator(presenter.user_id, t.locale)
     try:
-        report = await runner.apply(onboarding_id)
-    except AlreadyRunningError:
-        echo(f"{onboarding_id}: {t('status.applying')}")
+        report = await service.retry(actor, onboarding_id)
+    except RefusedError as refused:
+        echo(f"{onboarding_id}: {refused.message(t)}" if isinstance(refused, BusyError)
+             else refused.message(t))  # fmt: skip
         return 1
-    except UnknownOnboardingError:
-        echo(t("console.unknown_onboarding", id=onboarding_id))
-        return 1
-    echo(render_report(report, t))
+    echo(render_report(report, t, presenter.take_secrets(onboarding_id)))
     return 0 if report.status == "applied" else 1
 
 
 class Prompter:
-    """Asks the form's questions in a terminal, one page at a time."""
+    """Asks the form's fields in a terminal, one page at a time."""
 
     def __init__(
-        self, *, runner: Runner, sources: OptionSources, db: Database, t: Translator, echo: Echo
+        self,
+        *,
+        service: OnboardingService,
+        presenter: ConsolePresenter,
+        t: Translator,
+        echo: Echo,
     ) -> None:
-        self.runner, self.sources, self.db, self.t, self.echo = runner, sources, db, t, echo
+        self.service, self.presenter, self.t, self.echo = service, presenter, t, echo
+        self.actor = service.local_operator(presenter.user_id, t.locale)
 
     async def run(self) -> int:
-        state = form.FormState()
-        draft_id = None
-        async with self.db.transaction() as session:
-            draft = await repo.latest_draft(session, platform="console", user_id=_user())
+        saved = await self.service.offer(self.actor)
+        if (
+            saved
+            and await questionary.confirm(
+                f"{saved.company_name or ''} ({saved.page}) - resume the saved draft?",
+                default=True,
+            ).ask_async()
+        ):
+            view = await self.service.resume(self.actor, saved.id)
+        else:
+            view = await self.service.start(self.actor)
+        while True:
+            values = await self._ask_page(view)
+            outcome = await self.service.save_page(self.actor, view.draft_id, values)
+            if isinstance(outcome, PageView):
+                view = outcome
+                continue
+            if isinstance(outcome, Invalid):
+                view = await self._fix(outcome)
+                continue
+            self.echo(render_plan(outcome.plan, self.t))
+            if not await questionary.confirm(self.t("console.apply"), default=False).ask_async():
+                self.echo(self.t("console.dry_run"))
+                return 0
+            result = await self.service.apply(self.actor, outcome.draft_id)
+            if isinstance(result, Invalid):  # Autotask changed since the plan was shown
+                view = await self._fix(result)
+                continue
+            secrets = self.presenter.take_secrets(result.onboarding_id)
+            self.echo(render_report(result, self.t, secrets))
+            return 0 if result.status == "applied" else 1
+
+    async def _fix(self, outcome: Invalid) -> PageView:
+        self.echo(self.t("console.invalid", client=""))
+        self.echo(_issues_text(_all_issues(outcome), self.t))
+        return await self.service.page(self.actor, outcome.draft_id)
+
+    async def _ask_page(self, view: PageView) -> dict[str, Any]:
+        """Every field of the page; answering a dependent one redraws the page, whose new fields
+        (units per chosen service, the Client Portal settings...) are then asked too."""
+        self.echo(f"\n== {self.t(view.title_key)} ==")
+        values: dict[str, Any] = {}
+        skipped: set[str] = set()
+        while True:
+            pending = [f for f in view.fields if f.path not in values and f.path not in skipped]
+            if not pending:
+                return values
+            field = pending[0]
             if (
-                draft
-                and await questionary.confirm(
-                    f"{draft.company_name or ''} ({draft.page}) - resume the saved draft?",
-                    default=True,
+                _starts_slot(field)
+                and not await questionary.confirm(
+                    self.t("console.more_contracts"), default=field.slot == 0
                 ).ask_async()
-            ):
-                state = form.FormState(page=draft.page, answers=dict(draft.answers))
-                draft_id = draft.id
-        page: str | None = state.page
-        while page is not None:
-            await self._ask_page(form.page(page), state.answers)
-            async with self.db.transaction() as session:
-                company = state.answers.get("company")
-                saved = await repo.save_draft(
-                    session, platform="console", user_id=_user(), answers=state.answers, page=page,
-                    draft_id=draft_id, company_id=company,
-                    company_name=self.sources.cached_company_name(company) if isinstance(company, int) else None,
-                )  # fmt: skip
-                draft_id = saved.id
-            page = form.next_page(page, state.answers)
-            if page is None:
-                preview = await self.runner.preview(state.answers)
-                if preview.issues:
-                    self.echo(self.t("console.invalid", client=""))
-                    self.echo(_issues_text(preview.issues, self.t))
-                    page = preview.issues[0].page
-                    continue
-                assert preview.plan is not None
-                self.echo(render_plan(preview.plan, self.t))
-                if not await questionary.confirm(
-                    self.t("console.apply"), default=False
-                ).ask_async():
-                    self.echo(self.t("console.dry_run"))
-                    return 0
-                onboarding_id, _ = await self.runner.submit(state.answers, platform="console",
-                                                            requested_by=_user(), draft_id=draft_id)  # fmt: skip
-                assert onboarding_id is not None
-                report = await self.runner.apply(onboarding_id)
-                self.echo(render_report(report, self.t))
-                if report.status == "applied" and draft_id:
-                    async with self.db.transaction() as session:
-                        await repo.delete_draft(session, draft_id=draft_id)
-                return 0 if report.status == "applied" else 1
-        return 0
+            ):  # no more billing contracts: skip this slot and the ones after it
+                skipped |= {f.path for f in view.fields if f.group == field.group
+                            and (f.slot or 0) >= (field.slot or 0)}  # fmt: skip
+                continue
+            values[field.path] = await self._ask(view, field)
+            if field.dependent:
+                view = await self.service.change(self.actor, view.draft_id, values)
 
-    async def _ask_page(self, page: form.Page, answers: dict[str, Any]) -> None:
-        self.echo(f"\n== {self.t(page.title_key)} ==")
-        for question in page.questions:
-            if question.shown(answers):
-                answers[question.id] = await self._ask(question, answers)
-
-    async def _ask(self, q: Question, answers: dict[str, Any]) -> Any:
+    async def _ask(self, view: PageView, field: Field) -> Any:
         t = self.t
-        label = t(q.label_key)
-        current = answers.get(q.id)
-        if q.kind == Kind.TOGGLE:
+        label = t(field.label_key, **field.label_params)
+        current = field.value
+        if field.kind == Kind.TOGGLE:
             return await questionary.confirm(label, default=bool(current)).ask_async()
-        if q.kind == Kind.CHOICE:
-            choices = [questionary.Choice(t(f"choice.{q.id}.{c}"), c) for c in q.choices]
+        if field.kind == Kind.CHOICE:
+            choices = [questionary.Choice(t(field.choice_key(c)), c) for c in field.choices]
             return await questionary.select(
                 label, choices=choices, default=_find(choices, current)
             ).ask_async()
-        if q.kind in (Kind.TEXT, Kind.DATE, Kind.NUMBER):
-            text = await questionary.text(label, default=str(current or "")).ask_async()
+        if field.kind in (Kind.TEXT, Kind.DATE, Kind.NUMBER):
+            shown = "1" if field.kind == Kind.NUMBER and current is None else str(current or "")
+            text = await questionary.text(label, default=shown).ask_async()
             return text or None
-        if q.kind == Kind.SELECT and q.source:
-            query = ""
-            if q.source == "companies":
-                query = await questionary.text(t("console.choose_company")).ask_async() or ""
-            options = await self.sources.options(q.source, answers, query)
+        options = await self._options(view, field)
+        if field.kind == Kind.SELECT:
             # questionary takes a None value to mean "use the title", so "" stands for no answer.
             choices = [questionary.Choice(t("value.none"), ""), *_choices(options)]
             picked = await questionary.select(
                 label, choices=choices, default=_find(choices, current)
             ).ask_async()
             return None if picked == "" else picked
-        if q.kind == Kind.MULTI_SELECT and q.source:
-            options = await self.sources.options(q.source, answers)
-            if not options:
-                return []
-            chosen = set(current or [])
-            choices = [
-                questionary.Choice(o.label, o.value, checked=o.value in chosen) for o in options
-            ]
-            return await questionary.checkbox(label, choices=choices).ask_async() or []
-        if q.kind == Kind.QUANTITIES and q.source:
-            options = await self.sources.options(q.source, answers)
-            picked = await questionary.checkbox(label, choices=_choices(options)).ask_async() or []
-            names = {o.value: o.label for o in options}
-            out = {}
-            for value in picked:
-                units = await questionary.text(
-                    t("console.units_for", service=names[value]), default="1"
-                ).ask_async()
-                out[str(value)] = int(units or 0)
-            return out
-        if q.kind == Kind.ASSIGNMENTS and q.source:
-            devices = await self.sources.options(q.source, answers)
-            services = await self.sources.options("services", answers)
-            names = {str(o.value): o.label for o in services}
-            out2: dict[str, list[Any]] = {}
-            for service_id in answers.get("services") or {}:
-                picked = await questionary.checkbox(
-                    t("console.devices_for", service=names.get(str(service_id), service_id)),
-                    choices=_choices(devices),
-                ).ask_async()
-                if picked:
-                    out2[str(service_id)] = picked
-            return out2
-        if q.kind == Kind.GROUP:
-            items: list[dict[str, Any]] = []
-            while (
-                len(items) < q.max_items
-                and await questionary.confirm(
-                    t("console.more_contracts"), default=not items
-                ).ask_async()
-            ):
-                item: dict[str, Any] = {}
-                for sub in q.fields:
-                    sub_q = Question(f"{q.id}.{sub.id}", sub.kind, sub.source, sub.required)
-                    item[sub.id] = await self._ask(sub_q, answers)
-                items.append(item)
-            return items
-        return current
+        if not options:
+            return []
+        chosen = set(current or [])
+        choices = [questionary.Choice(o.label, o.value, checked=o.value in chosen) for o in options]
+        return await questionary.checkbox(label, choices=choices).ask_async() or []
+
+    async def _options(self, view: PageView, field: Field) -> list[Option]:
+        if not field.searched:
+            return list(field.options)
+        query = ""
+        if field.kind == Kind.SELECT and field.min_query:  # thousands of companies: search first
+            query = await questionary.text(self.t("console.choose_company")).ask_async() or ""
+        return await self.service.suggest(self.actor, view.draft_id, field.path, query)
+
+
+def _starts_slot(field: Field) -> bool:
+    """The first field of one slot of a group (one billing contract)."""
+    if field.group is None:
+        return False
+    return field.path == path_of(field.group, field.slot, form.QUESTIONS[field.group].fields[0].id)
 
 
 def _choices(options: list[Option]) -> list[questionary.Choice]:
@@ -269,7 +298,12 @@ def _find(choices: list[questionary.Choice], value: Any) -> questionary.Choice |
 
 
 def _user() -> str:
+    """Who runs the terminal: the OS account (drafts and onboardings are recorded as theirs)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "console"
+
+
+def console_presenter() -> ConsolePresenter:
+    return ConsolePresenter(_user())

@@ -18,14 +18,21 @@ class Person:
 
 class Directory:
     """``ONBOARDERS`` when set (e-mails, and chat user-group ids the front-end checks);
-    otherwise anyone who is an active Autotask resource."""
+    otherwise anyone who is an active Autotask resource. ``ONBOARDING_ADMINS`` (e-mails) may also
+    retry or cancel onboardings other people requested."""
 
-    def __init__(self, reference: ReferenceData, onboarders: Iterable[str] = ()) -> None:
+    def __init__(
+        self, reference: ReferenceData, onboarders: Iterable[str] = (), admins: Iterable[str] = ()
+    ) -> None:
         self.reference = reference
         entries = [e.strip() for e in onboarders if e.strip()]
         self.onboarders = {e.casefold() for e in entries if "@" in e}
         self.groups = [e for e in entries if "@" not in e]
         self.restricted = bool(entries)
+        self.admins = {e.strip().casefold() for e in admins if e.strip()}
+
+    def is_admin(self, email: str | None) -> bool:
+        return email is not None and email.casefold() in self.admins
 
     async def person(self, email: str | None) -> Person:
         """Who this is in Autotask, and whether ONBOARDERS' e-mails (or its absence) allow them.

@@ -120,6 +120,8 @@ async def _resolve_one(
             for sub in q.fields:
                 if sub.source and sub.id in entry:
                     entry[sub.id] = await pick(sub.source, entry[sub.id])
+                elif isinstance(entry.get(sub.id), date):  # YAML reads 2027-01-01 as a date
+                    entry[sub.id] = entry[sub.id].isoformat()
             out.append(entry)
         return out
     if isinstance(value, date):

@@ -30,9 +30,7 @@ from services.autotask.models import (
     TaxRegion,
 )
 from services.autotask.reference import FieldRule, Picklist, ReferenceData
-
-NOTE_MARK = "Onboarding summary"
-TODO_MARK = "[onboarding "
+from services.invoice_setup import NOTE_MARK, TODO_MARK
 
 
 @dataclass

@@ -53,6 +53,10 @@ class OptionSources:
             found = [o for o in found if wanted in o.label.casefold()]
         return found[:MAX_OPTIONS]
 
+    async def every(self, source: str, answers: Mapping[str, Any]) -> list[Option]:
+        """The whole list, uncapped: to label chosen values beyond the first ``MAX_OPTIONS``."""
+        return await self._load(source, answers, "")
+
     async def _load(self, source: str, answers: Mapping[str, Any], query: str) -> list[Option]:
         ref = self.reference
         company = answers.get("company")

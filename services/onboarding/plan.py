@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.autotask.models import Company, Parent
+from services.invoice_setup import bill_to_value, missing_items, note_name, todo_marker
 from services.onboarding.diff import diff, label, preferred
-from services.onboarding.facts import NOTE_MARK, TODO_MARK, CompanyFacts
+from services.onboarding.facts import CompanyFacts
 from services.onboarding.plan_contracts import ContractPlanning
 from services.onboarding.request import OnboardingRequest
 from services.onboarding.steps import (
@@ -24,7 +25,6 @@ from services.onboarding.steps import (
     PortalUserStep,
     Step,
 )
-from services.reminders.readiness import bill_to_value, missing_items
 
 US_STYLE = {"US", "CA", "PH"}
 
@@ -249,7 +249,7 @@ class _Planner(ContractPlanning):
 
     def note(self, missing: list[str]) -> list[Step]:
         # The note's name carries the onboarding's reference: that is how a re-run finds it.
-        name = f"{NOTE_MARK} [{self.r.reference}]"
+        name = note_name(self.r.reference)
         exists = any((n.name or "").strip() == name for n in self.facts.notes)
         action = preferred(self.lk.picklists["note_action_type"], "onboarding")
         when = f"{self.today.isoformat()}T00:00:00Z"
@@ -270,7 +270,7 @@ class _Planner(ContractPlanning):
         owners = (
             self.r.billing_admins or self.lk.default_billing_admins or ([owner] if owner else [])
         )
-        marker = f"{TODO_MARK}{self.r.reference}]"
+        marker = todo_marker(self.r.reference)
         action = preferred(self.lk.picklists["todo_action_type"], "billing follow-up")
         steps: list[Step] = []
         for rid in owners:

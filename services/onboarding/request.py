@@ -8,8 +8,6 @@ parameters instead of an English sentence, so each front-end shows it in the use
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +24,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from services.i18n import Translator
+from services.invoice_setup import request_reference
 from services.onboarding.facts import CompanyFacts
 from services.onboarding.form import PAGE_OF, visible_answers
 
@@ -96,8 +95,7 @@ class OnboardingRequest(BaseModel):
     @property
     def reference(self) -> str:
         """A short fingerprint of the answers: marks the note and to-do this onboarding writes."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+        return request_reference(self.model_dump(mode="json"))
 
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> OnboardingRequest:

@@ -22,7 +22,14 @@ from services.autotask.reference import ReferenceData
 from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups
 from services.onboarding.plan import Plan, build_plan
 from services.onboarding.request import Issue, OnboardingRequest, validate
-from services.onboarding.steps import Change, PortalSecret, PortalUserStep, RunContext, Step
+from services.onboarding.steps import (
+    Change,
+    PortalSecret,
+    PortalUserStep,
+    RunContext,
+    Step,
+    Write,
+)
 from services.store import repositories as repo
 from services.store.db import Database
 from services.store.tables import StepRun
@@ -162,21 +169,42 @@ class Runner:
         preview = await self.preview(answers)
         if preview.plan is None or preview.request is None:
             return None, preview
-        plan = preview.plan
+        onboarding_id = await self.store(
+            preview.request, preview.plan, platform=platform, requested_by=requested_by,
+            requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
+        )  # fmt: skip
+        return onboarding_id, preview
+
+    async def store(
+        self,
+        request: OnboardingRequest,
+        plan: Plan,
+        *,
+        platform: str,
+        requested_by: str,
+        requester_resource_id: int | None = None,
+        draft_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+        consume_draft: bool = False,
+    ) -> str:
+        """Store an onboarding with a plan built moments ago; the first ``apply`` uses that plan.
+        ``consume_draft`` deletes the draft in the same transaction: it became this onboarding."""
         async with self.db.transaction() as session:
             onboarding = await repo.create_onboarding(
                 session, company_id=plan.company_id, company_name=plan.company_name,
                 platform=platform, requested_by=requested_by,
-                request=preview.request.model_dump(mode="json"),
+                request=request.model_dump(mode="json"),
                 requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
             )  # fmt: skip
             _sync_runs(onboarding.id, [], plan, session_add=session.add)
             await repo.record_event(session, actor=requested_by, action="planned",
                                     onboarding_id=onboarding.id,
                                     detail={"steps": len(plan.steps), "changes": len(plan.changes)})  # fmt: skip
+            if consume_draft and draft_id is not None:
+                await repo.delete_draft(session, draft_id=draft_id)
             onboarding_id = onboarding.id
         self._fresh[onboarding_id] = plan
-        return onboarding_id, preview
+        return onboarding_id
 
     # ----- the run ----------------------------------------------------------------------------
 
@@ -216,36 +244,28 @@ class Runner:
 
         ctx = RunContext(self.client, plan.company_id, impersonate)
         status = "applied"
+        ended: _Ended | None = None
         for step in steps:
             if states.get(step.key) == "done":
                 continue
-            if await self._cancel_requested(onboarding_id):
-                await self._mark_remaining(onboarding_id, "cancelled")
+            state = "running" if step.has_changes else "skipped"
+            started = await self._boundary(onboarding_id, actor, ended, (step, state), on_progress)
+            ended = None
+            if not started:
                 status = "cancelled"
                 break
             if not step.has_changes:
-                await self._set_state(onboarding_id, step.key, "skipped", on_progress)
                 continue
-            await self._set_state(onboarding_id, step.key, "running", on_progress, renew=True)
             try:
                 writes = await step.apply(ctx)
             except AutotaskError as exc:
                 logger.warning("onboarding %s step %s failed: %s", onboarding_id, step.key, exc)
-                await self._set_state(onboarding_id, step.key, "failed", on_progress, error=str(exc),
-                                      actor=actor)  # fmt: skip
+                ended = _Ended(step, "failed", error=str(exc))
                 status = "failed"
                 break
-            async with self.db.transaction() as session:
-                for write in writes:
-                    await repo.record_event(
-                        session, actor=actor, action=write.action, onboarding_id=onboarding_id,
-                        entity=write.entity, entity_id=write.id,
-                        detail={"step": step.key, "fields": write.fields},
-                    )  # fmt: skip
-            result = {
-                "writes": [{"action": w.action, "entity": w.entity, "id": w.id} for w in writes]
-            }
-            await self._set_state(onboarding_id, step.key, "done", on_progress, result=result)
+            ended = _Ended(step, "done", writes)
+        if ended is not None:
+            await self._boundary(onboarding_id, actor, ended, None, on_progress)
         return await self._finish(onboarding_id, status, plan, ctx.secrets)
 
     async def cancel(self, onboarding_id: str) -> bool:
@@ -262,51 +282,52 @@ class Runner:
 
     # ----- bookkeeping ------------------------------------------------------------------------
 
-    async def _set_state(
+    async def _boundary(
         self,
         onboarding_id: str,
-        key: str,
-        state: str,
+        actor: str,
+        ended: _Ended | None,
+        begin: tuple[Step, str] | None,
         on_progress: Progress | None,
-        *,
-        error: str | None = None,
-        result: dict[str, Any] | None = None,
-        renew: bool = False,
-        actor: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """One transaction between two steps: the step that ended (its state and audit events),
+        the cancel check, and the next step's start (with the lease renewed when it will write).
+        ``False`` when a cancel was asked for: every step not done is then marked cancelled."""
         now = self.clock()
+        views: list[StepView] = []
+        started = True
         async with self.db.transaction() as session:
-            runs = {r.key: r for r in await repo.step_runs(session, onboarding_id=onboarding_id)}
-            run = runs[key]
-            run.state = state
-            run.error = error
-            if state == "running":
-                run.attempts += 1
-                run.started_at = now
-            else:
-                run.finished_at = now
-            if result is not None:
-                run.result = result
-            if renew:
-                await repo.claim_onboarding(session, onboarding_id=onboarding_id, owner=self.owner,
-                                            now=now, lease=self.lease)  # fmt: skip
-            if error is not None and actor is not None:
-                await repo.record_event(session, actor=actor, action="step_failed",
-                                        onboarding_id=onboarding_id, detail={"step": key, "error": error})  # fmt: skip
-            view = StepView.of(run)
+            if ended is not None:
+                await repo.end_step(
+                    session, onboarding_id=onboarding_id, key=ended.step.key, state=ended.state,
+                    now=now, error=ended.error, result=ended.result,
+                )  # fmt: skip
+                for write in ended.writes:
+                    await repo.record_event(
+                        session, actor=actor, action=write.action, onboarding_id=onboarding_id,
+                        entity=write.entity, entity_id=write.id,
+                        detail={"step": ended.step.key, "fields": write.fields},
+                    )  # fmt: skip
+                if ended.error is not None:
+                    await repo.record_event(session, actor=actor, action="step_failed", onboarding_id=onboarding_id,
+                                            detail={"step": ended.step.key, "error": ended.error})  # fmt: skip
+                views.append(_view(ended.step, ended.state, ended.error))
+            if begin is not None:
+                step, state = begin
+                if await repo.cancel_requested(session, onboarding_id=onboarding_id):
+                    await repo.cancel_remaining(session, onboarding_id=onboarding_id)
+                    started = False
+                else:
+                    await repo.begin_step(session, onboarding_id=onboarding_id, key=step.key,
+                                          state=state, now=now)  # fmt: skip
+                    if state == "running":
+                        await repo.claim_onboarding(session, onboarding_id=onboarding_id, owner=self.owner,
+                                                    now=now, lease=self.lease)  # fmt: skip
+                    views.append(_view(step, state, None))
         if on_progress is not None:
-            await on_progress(view)
-
-    async def _cancel_requested(self, onboarding_id: str) -> bool:
-        async with self.db.transaction() as session:
-            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
-            return bool(onboarding and onboarding.cancel_requested)
-
-    async def _mark_remaining(self, onboarding_id: str, state: str) -> None:
-        async with self.db.transaction() as session:
-            for run in await repo.step_runs(session, onboarding_id=onboarding_id):
-                if run.state not in TERMINAL:
-                    run.state = state
+            for view in views:
+                await on_progress(view)
+        return started
 
     async def _finish(
         self, onboarding_id: str, status: str, plan: Plan | None, secrets: list[PortalSecret],
@@ -322,6 +343,30 @@ class Runner:
         report.secrets = secrets
         report.invoice_missing = plan.invoice_missing if plan else []
         return report
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """How a step that was started ended: done with its writes, or failed with Autotask's text."""
+
+    step: Step
+    state: str
+    writes: list[Write] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        if self.state != "done":
+            return None
+        return {
+            "writes": [{"action": w.action, "entity": w.entity, "id": w.id} for w in self.writes]
+        }
+
+
+def _view(step: Step, state: str, error: str | None) -> StepView:
+    """What the step row now holds, built from the step itself (no read back)."""
+    return StepView(step.key, step.kind, dict(step.params), [c.to_json() for c in step.changes],
+                    state, error)  # fmt: skip
 
 
 def _recover_portal_passwords(steps: list[Step], states: Mapping[str, str]) -> list[Step]:

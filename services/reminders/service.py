@@ -23,11 +23,15 @@ from services.autotask.filters import field
 from services.autotask.models import Company, CompanyToDo, Parent
 from services.autotask.reference import ReferenceData
 from services.autotask.zones import Zone, company_url
-from services.onboarding.facts import TODO_MARK
-from services.onboarding.request import OnboardingRequest
+from services.invoice_setup import (
+    ITEMS,
+    missing_items,
+    read_companies,
+    request_reference,
+    todo_marker,
+)
 from services.reminders.notifier import Notifier, ReminderCard
 from services.reminders.policy import BusinessHours
-from services.reminders.readiness import ITEMS, missing_items, read_companies
 from services.store import repositories as repo
 from services.store.db import Database
 from services.store.tables import ReminderSchedule
@@ -81,7 +85,7 @@ class Reminders:
             onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
             if onboarding is None:
                 return []
-            request = OnboardingRequest.model_validate(onboarding.request)
+            billing_admins = [int(i) for i in onboarding.request.get("billing_admins") or []]
             company_id, company_name, requester = (
                 onboarding.company_id,
                 onboarding.company_name,
@@ -95,7 +99,7 @@ class Reminders:
             return []
         now = self.clock()
         created: list[ReminderSchedule] = []
-        for email in await self._recipient_emails(request, company.owner_resource_id):
+        for email in await self._recipient_emails(billing_admins, company.owner_resource_id):
             user = await self.notifier.find_user(email)
             if user is None:
                 logger.warning(
@@ -120,13 +124,11 @@ class Reminders:
             await self._nudge(row, missing)
         return [row.id for row in created]
 
-    async def _recipient_emails(
-        self, request: OnboardingRequest, owner_id: int | None
-    ) -> list[str]:
+    async def _recipient_emails(self, billing_admins: list[int], owner_id: int | None) -> list[str]:
         """The billing administrators named in the form, else BILLING_ADMINS, else the account
         manager: the same people the plan gave the Autotask to-do."""
         people = {r.id: r.email for r in await self.reference.active_resources() if r.email}
-        emails = [people[i] for i in request.billing_admins if i in people]
+        emails = [people[i] for i in billing_admins if i in people]
         if not emails:
             emails = list(self.default_admins)
         if not emails and owner_id is not None and owner_id in people:
@@ -276,11 +278,7 @@ class Reminders:
                 for s in siblings
             ]
             requester, company, company_id = row.requester_id, row.company_name, row.company_id
-            reference = (
-                OnboardingRequest.model_validate(onboarding.request).reference
-                if onboarding
-                else None
-            )
+            reference = request_reference(onboarding.request) if onboarding else None
         for ref, card in cards:
             if ref.get("ts"):
                 await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
@@ -292,7 +290,7 @@ class Reminders:
     async def _complete_todos(self, company_id: int, reference: str) -> None:
         todos = await self.client.query_models(CompanyToDo, [
             field("companyID").eq(company_id),
-            field("activityDescription").begins_with(f"{TODO_MARK}{reference}]"),
+            field("activityDescription").begins_with(todo_marker(reference)),
         ])  # fmt: skip
         for todo in todos:
             if todo.completed_date is None and todo.id is not None:

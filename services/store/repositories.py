@@ -186,6 +186,63 @@ async def request_cancel(session: AsyncSession, *, onboarding_id: str) -> bool:
     return await matched(session, stmt) == 1
 
 
+async def cancel_requested(session: AsyncSession, *, onboarding_id: str) -> bool:
+    stmt = select(Onboarding.cancel_requested).where(Onboarding.id == onboarding_id)
+    return bool((await session.execute(stmt)).scalar_one_or_none())
+
+
+async def cancel_remaining(session: AsyncSession, *, onboarding_id: str) -> None:
+    """Every step not done or skipped becomes cancelled."""
+    stmt = (
+        update(StepRun)
+        .where(StepRun.onboarding_id == onboarding_id, StepRun.state.not_in(("done", "skipped")))
+        .values(state="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+async def begin_step(
+    session: AsyncSession, *, onboarding_id: str, key: str, state: str, now: datetime
+) -> None:
+    """A step starts ("running": one more attempt) or is passed over ("skipped": nothing to do)."""
+    values: dict[str, Any] = {"state": state, "error": None}
+    if state == "running":
+        values |= {"attempts": StepRun.attempts + 1, "started_at": now}
+    else:
+        values["finished_at"] = now
+    await _set_step(session, onboarding_id, key, values)
+
+
+async def end_step(
+    session: AsyncSession,
+    *,
+    onboarding_id: str,
+    key: str,
+    state: str,
+    now: datetime,
+    error: str | None = None,
+    result: dict[str, Any] | None = None,
+) -> None:
+    values: dict[str, Any] = {"state": state, "error": error, "finished_at": now}
+    if result is not None:
+        values["result"] = result
+    await _set_step(session, onboarding_id, key, values)
+
+
+async def _set_step(
+    session: AsyncSession, onboarding_id: str, key: str, values: dict[str, Any]
+) -> None:
+    """One UPDATE by the step's key: no read of the step rows first."""
+    stmt = (
+        update(StepRun)
+        .where(StepRun.onboarding_id == onboarding_id, StepRun.key == key)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
 async def step_runs(session: AsyncSession, *, onboarding_id: str) -> Sequence[StepRun]:
     stmt = select(StepRun).where(StepRun.onboarding_id == onboarding_id).order_by(StepRun.position)
     return (await session.execute(stmt)).scalars().all()

@@ -78,3 +78,15 @@ def test_migrate_brings_the_database_to_the_latest_schema() -> None:
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code == 0, result.output
     assert "is at the latest schema" in result.output
+
+
+def test_a_break_fix_yaml_with_contract_dates_is_applied(files: Path) -> None:
+    delta = files / "delta.yaml"
+    delta.write_text(
+        "company: Delta Print Works\nclient_type: break_fix\nbilling_contracts:\n"
+        '  - {type: Time & Materials, name: "2024", start: 2027-01-01, end: 2027-12-31}\n'
+    )
+    code, out = _onboard("--answers", str(delta), "--apply")
+    assert code == 0, out
+    assert 'Time & Materials contract "2024"' in out  # a name of digits stays a name
+    assert "Delta Print Works: onboarding applied (4 change(s), 0 already in place)." in out

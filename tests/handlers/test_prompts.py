@@ -10,7 +10,7 @@ from prompt_toolkit.output import DummyOutput
 
 from bot.container import build
 from bot.settings import Settings
-from handlers.console import Prompter
+from handlers.console import ConsolePresenter, Prompter
 from services.i18n import Translator
 from services.store import repositories as repo
 from services.store.migrate import upgrade
@@ -53,7 +53,9 @@ async def test_a_break_fix_client_onboarded_through_the_prompts(tmp_path: Path) 
     ]
     lines: list[str] = []
     async with build(settings) as container:
-        prompter = Prompter(runner=container.runner, sources=container.options, db=container.db,
+        presenter = ConsolePresenter(_user())
+        container.presenters.register("console", presenter)
+        prompter = Prompter(service=container.onboarding, presenter=presenter,
                             t=Translator("en"), echo=lines.append)  # fmt: skip
         with create_pipe_input() as pipe:
             pipe.send_text("".join(keys))

@@ -12,12 +12,16 @@ import pytest
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import Tenant
+from services.directory import Directory
+from services.onboarding.options import OptionSources
+from services.onboarding.outcomes import Review
 from services.onboarding.runner import Runner
+from services.onboarding.service import OnboardingService
 from services.store import repositories as repo
 from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.migrate import check, upgrade
-from tests.onboarding_support import managed_answers, reset_database
+from tests.onboarding_support import break_fix_answers, managed_answers, reset_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -98,3 +102,28 @@ async def test_a_full_onboarding_is_stored_and_audited(
     assert [s.state for s in stored.steps] == ["done"] * len(stored.steps)
     assert sum(1 for e in events if e.entity) >= len(stored.steps)
     assert [o.id for o in listed] == [onboarding_id]
+
+
+async def test_two_apply_clicks_through_the_service_start_one_run(
+    database_url: str, autotask: AutotaskClient, tenant: Tenant
+) -> None:
+    await upgrade(database_url)
+    engine = make_engine(database_url)
+    db = Database(engine)
+    reference = ReferenceData(autotask)
+    service = OnboardingService(runner=Runner(client=autotask, reference=reference, db=db),
+                                options=OptionSources(autotask, reference), db=db,
+                                directory=Directory(reference))  # fmt: skip
+    marta = await service.identify(platform="slack", user_id="U1", locale="en",
+                                   email="marta.ruiz@brightline-it.example")  # fmt: skip
+    draft_id = (await service.start(marta, answers=break_fix_answers(tenant))).draft_id
+    assert isinstance(await service.review(marta, draft_id), Review)
+    outcomes = await asyncio.gather(
+        service.apply(marta, draft_id), service.apply(marta, draft_id), return_exceptions=True
+    )
+    async with db.transaction() as session:
+        stored = await repo.list_onboardings(session, requested_by="U1")
+        drafts = await repo.list_drafts(session, platform="slack", user_id="U1")
+    await engine.dispose()
+    assert sorted(type(o).__name__ for o in outcomes) == ["BusyError", "RunReport"]
+    assert [o.status for o in stored] == ["applied"] and drafts == []

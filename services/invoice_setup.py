@@ -1,14 +1,24 @@
-"""Is a company's invoice setup complete, according to Autotask itself?
+"""What onboarding and reminders share: is the invoice setup complete, and which note and to-dos
+are an onboarding's.
 
-The seed page asks the billing administrator for: an invoice template, a tax region and a tax ID,
-a billing address, and the "Attention" line. Tax-exempt companies need no tax region or ID.
+Onboarding plans the summary note and the billing administrators' to-dos and marks them with the
+request's reference; reminders follow the same company until Autotask shows the invoice setup
+complete, then complete those to-dos. Both packages import this module and neither imports the
+other (an import-linter contract keeps it so).
+
+Is a company's invoice setup complete, according to Autotask itself? The seed page asks the
+billing administrator for: an invoice template, a tax region and a tax ID, a billing address, and
+the "Attention" line. Tax-exempt companies need no tax region or ID.
 The billing address depends on the bill-to choice: the company's own address, the parent's (the
 company must have a parent), a location, or another address typed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from services.autotask.client import AutotaskClient
 from services.autotask.filters import chunked_in
@@ -16,6 +26,23 @@ from services.autotask.models import Company
 from services.autotask.reference import Picklist
 
 ITEMS = ("invoice_template", "tax_region", "tax_id", "billing_address", "attention")
+NOTE_MARK = "Onboarding summary"
+TODO_MARK = "[onboarding "
+
+
+def request_reference(request: Mapping[str, Any]) -> str:
+    """A short fingerprint of an onboarding's answers (its JSON dump): marks its note and to-dos."""
+    canonical = json.dumps(request, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+
+
+def note_name(reference: str) -> str:
+    return f"{NOTE_MARK} [{reference}]"
+
+
+def todo_marker(reference: str) -> str:
+    """How the description of each to-do of one onboarding begins."""
+    return f"{TODO_MARK}{reference}]"
 
 
 def bill_to_kind(picklist: Picklist | None, value: int | None) -> str | None:

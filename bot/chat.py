@@ -1,0 +1,53 @@
+"""Chat-platform clients the services use outside any request: the Slack Web API client, and the
+invoice reminders built on it. Built once per process, whichever front-end applies onboardings (a
+terminal apply with Slack configured DMs the billing administrators too)."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from handlers.slack.reminders import SlackNotifier
+from services.autotask.client import AutotaskClient
+from services.autotask.reference import ReferenceData
+from services.reminders.policy import BusinessHours
+from services.reminders.service import Reminders
+from services.store.db import Database
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def slack_reminders(
+    settings: Settings,
+    client: AsyncWebClient,
+    *,
+    autotask: AutotaskClient,
+    reference: ReferenceData,
+    db: Database,
+) -> Reminders:
+    return Reminders(
+        client=autotask,
+        reference=reference,
+        db=db,
+        notifier=SlackNotifier(client),
+        hours=BusinessHours.parse(settings.reminder_hours, settings.reminder_weekdays,
+                                  settings.reminder_interval_hours, settings.reminder_default_tz),
+        escalate_after=settings.reminder_escalate_after,
+        escalation_channel=settings.reminder_escalation_channel,
+        required=settings.reminder_items,
+        default_admins=settings.billing_admins,
+    )  # fmt: skip
