@@ -38,6 +38,7 @@ PICKLISTS: dict[str, tuple[str, str]] = {
     "note_action_type": ("CompanyNotes", "actionType"),
     "todo_action_type": ("CompanyToDos", "actionType"),
     "license_type": ("Resources", "licenseType"),
+    "ci_type": ("ConfigurationItems", "configurationItemType"),  # playbooks' units per device
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -69,57 +70,76 @@ def _pair(text: str) -> tuple[str, str]:
 async def resolve(
     raw: Mapping[str, Any], sources: OptionSources
 ) -> tuple[dict[str, Any], list[Issue]]:
-    """Turn human values into option ids; unknown values become issues on their question."""
+    """Turn human values into option ids; unknown values become issues on their question.
+
+    An issue's ``misses`` parameter lists each value that matched nothing: where it sits inside
+    the answer (``()``, a list index, a service name, a contract's index and field), the value,
+    and the option source it was looked up in (playbooks report the closest labels from it)."""
     answers: dict[str, Any] = {}
     issues: list[Issue] = []
     company = raw.get("company")
     if company is not None:
-        match = _match(await sources.companies(), company)
-        if match is None:
-            issues.append(Issue(("company",), "errors.invalid_choice"))
+        found = match(await sources.companies(), company)
+        if found is None:
+            issues.append(Issue(("company",), "errors.invalid_choice",
+                                {"misses": [Miss((), company, "companies")]}))  # fmt: skip
             return answers, issues
-        answers["company"] = match
+        answers["company"] = found
     for key, value in raw.items():
         question = QUESTIONS.get(key)
         if key == "company" or question is None or value is None:
             continue
-        try:
-            answers[key] = await _resolve_one(question, value, answers, sources)
-        except LookupError:
-            issues.append(Issue((key,), "errors.invalid_choice"))
+        misses: list[Miss] = []
+        resolved = await _resolve_one(question, value, answers, sources, misses)
+        if misses:
+            issues.append(Issue((key,), "errors.invalid_choice", {"misses": misses}))
+        else:
+            answers[key] = resolved
     return answers, issues
 
 
+@dataclass(frozen=True)
+class Miss:
+    """A value that matched no option: where in the answer, what, and in which option source."""
+
+    at: tuple[str | int, ...]
+    value: Any
+    source: str
+
+
 async def _resolve_one(
-    q: Question, value: Any, answers: dict[str, Any], sources: OptionSources
+    q: Question, value: Any, answers: dict[str, Any], sources: OptionSources, misses: list[Miss]
 ) -> Any:
-    async def pick(source: str, item: Any) -> int | str:
-        found = _match(await sources.options(source, answers), item)
+    async def pick(source: str, item: Any, *at: str | int) -> int | str:
+        # every option, not the first MAX_OPTIONS a select shows: contact 1,000 of a company
+        found = match(await sources.every(source, answers), item)
         if found is None:
-            raise LookupError(item)
+            misses.append(Miss(at, item, source))
+            return ""
         return found
 
     if q.kind in (Kind.SELECT,) and q.source:
         return await pick(q.source, value)
     if q.kind == Kind.MULTI_SELECT and q.source:
         items = value if isinstance(value, list) else [value]
-        return [await pick(q.source, item) for item in items]
+        return [await pick(q.source, item, i) for i, item in enumerate(items)]
     if q.kind == Kind.QUANTITIES and q.source:
-        return {str(await pick(q.source, k)): int(v) for k, v in dict(value).items()}
+        return {str(await pick(q.source, k, str(k))): int(v) for k, v in dict(value).items()}
     if q.kind == Kind.ASSIGNMENTS and q.source:
         return {
-            str(await pick("services", k)): [
-                await pick(q.source, d) for d in (v if isinstance(v, list) else [v])
+            str(await pick("services", k, str(k))): [
+                await pick(q.source, d, str(k), i)
+                for i, d in enumerate(v if isinstance(v, list) else [v])
             ]
             for k, v in dict(value).items()
         }
     if q.kind == Kind.GROUP:
         out = []
-        for item in value if isinstance(value, list) else [value]:
+        for n, item in enumerate(value if isinstance(value, list) else [value]):
             entry = dict(item)
             for sub in q.fields:
                 if sub.source and sub.id in entry:
-                    entry[sub.id] = await pick(sub.source, entry[sub.id])
+                    entry[sub.id] = await pick(sub.source, entry[sub.id], n, sub.id)
                 elif isinstance(entry.get(sub.id), date):  # YAML reads 2027-01-01 as a date
                     entry[sub.id] = entry[sub.id].isoformat()
             out.append(entry)
@@ -129,8 +149,9 @@ async def _resolve_one(
     return value
 
 
-def _match(options: list[Option], wanted: Any) -> int | str | None:
-    """By id, by exact label, by e-mail inside the label, or by the name before the e-mail."""
+def match(options: list[Option], wanted: Any) -> int | str | None:
+    """The option ``wanted`` names (playbooks use it for device types too): by id (or name), by
+    exact label in any language, by e-mail inside the label, or by the name before the e-mail."""
     text = str(wanted).strip()
     if isinstance(wanted, int) or text.isdigit():
         for option in options:
@@ -138,8 +159,11 @@ def _match(options: list[Option], wanted: Any) -> int | str | None:
                 return option.value
     folded = text.casefold()
     for option in options:
-        label = option.label.casefold()
-        name = label.split(" <", 1)[0]
-        if folded in (label, name, label.rsplit("<", 1)[-1].rstrip(">")):
+        if isinstance(option.value, str) and option.value.casefold() == folded:
             return option.value
+        for label in (option.label, *(t for _, t in option.translations)):
+            label = label.casefold()
+            name = label.split(" <", 1)[0]
+            if folded in (label, name, label.rsplit("<", 1)[-1].rstrip(">")):
+                return option.value
     return None

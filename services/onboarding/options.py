@@ -7,8 +7,8 @@ cached here for a short TTL, so a chat typeahead answers from memory after the f
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.autotask.client import AutotaskClient
@@ -23,6 +23,17 @@ MAX_OPTIONS = 100  # what a Slack select or a terminal list can usefully show
 class Option:
     value: int | str
     label: str
+    # Labels by locale, for options that are the MSP's own words (a playbook's title in en/es);
+    # tenant data has one label.
+    translations: tuple[tuple[str, str], ...] = ()
+
+    def in_locale(self, locale: str) -> Option:
+        label = dict(self.translations).get(locale)
+        return replace(self, label=label) if label else self
+
+
+# The valid playbooks as options (``services.onboarding.playbooks.Playbooks.offered``).
+PlaybookOptions = Callable[[], Awaitable[list[Option]]]
 
 
 def contact_label(contact: Contact) -> str:
@@ -38,10 +49,12 @@ class OptionSources:
         *,
         ttl: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
+        playbooks: PlaybookOptions | None = None,
     ) -> None:
         self.client = client
         self.reference = reference
         self._cache = TTLCache(ttl, clock)
+        self.playbooks = playbooks  # bot/ wires it once the catalog exists
 
     async def options(
         self, source: str, answers: Mapping[str, Any], query: str = ""
@@ -78,6 +91,8 @@ class OptionSources:
             return [Option(c.id or 0, c.name or "") for c in await ref.countries()]
         if source == "services":
             return [Option(s.id or 0, s.name or "") for s in await ref.services()]
+        if source == "playbooks":
+            return await self.playbooks() if self.playbooks is not None else []
         if company in (None, ""):
             return []
         cid = int(company)
@@ -86,7 +101,10 @@ class OptionSources:
         if source == "team_members":
             return await self._cache.get(f"team:{cid}", lambda: self._team(cid))
         if source == "devices":
-            return await self._cache.get(f"devices:{cid}", lambda: self._devices(cid))
+            return [
+                Option(d.id or 0, d.reference_title or d.serial_number or f"#{d.id}")
+                for d in await self.devices_of(cid)
+            ]
         raise KeyError(f"unknown option source {source!r}")
 
     async def companies(self) -> list[Option]:
@@ -117,13 +135,16 @@ class OptionSources:
             Option(t.resource_id or 0, names.get(t.resource_id, f"#{t.resource_id}")) for t in team
         ]
 
-    async def _devices(self, company_id: int) -> list[Option]:
-        devices = await self.client.query_models(
-            ConfigurationItem, [f("companyID").eq(company_id), f("isActive").eq(True)]
-        )
-        return [
-            Option(d.id or 0, d.reference_title or d.serial_number or f"#{d.id}") for d in devices
-        ]
+    async def devices_of(self, company_id: int) -> list[ConfigurationItem]:
+        """The company's active devices (configuration items) with their type; cached like the
+        device list, which is built from them."""
+
+        async def load() -> list[ConfigurationItem]:
+            return await self.client.query_models(
+                ConfigurationItem, [f("companyID").eq(company_id), f("isActive").eq(True)]
+            )
+
+        return await self._cache.get(f"devices:{company_id}", load)
 
     def cached_company_name(self, company_id: int) -> str | None:
         """The company's name if the company list is in memory; never calls Autotask, so it is

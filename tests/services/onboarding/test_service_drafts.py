@@ -264,3 +264,15 @@ async def test_answers_given_up_front_prefill_the_draft(
     await service.discard(marta, view.draft_id)
     with pytest.raises(DraftGoneError):
         await service.resume(marta, view.draft_id)
+
+
+async def test_given_answers_may_name_any_of_a_long_list(
+    service: OnboardingService, tenant: Tenant
+) -> None:
+    metro = company_id(tenant, "Metro Health Partners")  # 1,200 contacts, far past a select's 100
+    last = max(contacts_of(tenant, metro), key=lambda c: (c["firstName"], c["lastName"], c["id"]))
+    answers, issues = await service.resolve_labels(
+        await person(service, *MARTA),
+        {"company": "Metro Health Partners", "primary_contact": last["emailAddress"]},
+    )
+    assert issues == [] and answers["primary_contact"] == last["id"]
