@@ -21,6 +21,7 @@ from services.onboarding.form import Kind, Question
 from services.onboarding.request import Issue
 
 ID = re.compile(r"[0-9]{1,18}")  # ids of Autotask records: ASCII digits, within int64
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a playbook's name (its file name)
 WHOLE = re.compile(r"-?[0-9]{1,9}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_TEXT = 3000  # longer text is cut (Slack caps inputs well below; this guards the draft)
@@ -87,7 +88,7 @@ def parse(q: Question, raw: Any) -> Any:
     if _blank(raw):
         return None
     if kind == Kind.SELECT:
-        return _option_id(raw)
+        return _name(raw) if q.named else _option_id(raw)
     if kind == Kind.CHOICE:
         if isinstance(raw, str) and raw in q.choices:
             return raw
@@ -108,6 +109,12 @@ def _option_id(raw: Any) -> int:
         return raw
     if isinstance(raw, str) and ID.fullmatch(raw.strip()):
         return int(raw.strip())
+    raise _Invalid("errors.invalid_choice")
+
+
+def _name(raw: Any) -> str:
+    if isinstance(raw, str) and NAME.fullmatch(raw.strip()):
+        return raw.strip()
     raise _Invalid("errors.invalid_choice")
 
 

@@ -112,6 +112,8 @@ def page_fields(
     lists = lists or {}
     out: list[Field] = []
     for q in shown_questions(page_id, answers):
+        if q.needs_options and q.source and q.source in lists and not lists[q.source]:
+            continue  # its list was loaded and is empty (no valid playbooks): nothing to answer
         value = answers.get(q.id)
         if q.kind == Kind.QUANTITIES:
             out += _quantities(q, value or {}, lists)

@@ -53,6 +53,8 @@ class Question:
     fields: tuple[Question, ...] = ()
     max_items: int = 1
     dependent: bool = False  # other questions' options or visibility change with this answer
+    named: bool = False  # its options' values are names (a playbook's), not Autotask ids
+    needs_options: bool = False  # not shown when its option list is empty (no playbooks)
 
     @property
     def label_key(self) -> str:
@@ -86,6 +88,7 @@ BREAK_FIX = When("client_type", "break_fix")
 PAGES: tuple[Page, ...] = (
     Page("client", (
         Question("company", Kind.SELECT, "companies", required=True, dependent=True),
+        Question("playbook", Kind.SELECT, "playbooks", dependent=True, named=True, needs_options=True),
         Question("client_type", Kind.CHOICE, choices=("managed", "break_fix"), required=True, dependent=True),
         Question("convert_to_customer", Kind.TOGGLE, default=True),
     )),
@@ -142,6 +145,10 @@ PAGES: tuple[Page, ...] = (
     ), shown_if=BREAK_FIX),
 )  # fmt: skip
 
+# The answers key of the record of what a playbook filled (``services.onboarding.playbooks``):
+# kept with the answers, never a question.
+PREFILL = "_playbook"
+
 QUESTIONS: dict[str, Question] = {q.id: q for page in PAGES for q in page.questions}
 PAGE_OF: dict[str, str] = {q.id: page.id for page in PAGES for q in page.questions}
 
@@ -187,9 +194,14 @@ def defaults() -> dict[str, Any]:
     return {q.id: q.default for q in QUESTIONS.values() if q.default is not None}
 
 
+def shown_ids(answers: Mapping[str, Any]) -> set[str]:
+    """The questions the answers so far show (on shown pages, with their own condition met)."""
+    return {q.id for p in visible_pages(answers) for q in p.questions if q.shown(answers)}
+
+
 def visible_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Drop answers to questions the user can no longer see (e.g. break/fix after choosing managed)."""
-    shown = {q.id for p in visible_pages(answers) for q in p.questions if q.shown(answers)}
+    shown = shown_ids(answers)
     return {k: v for k, v in answers.items() if k in shown}
 
 

@@ -13,6 +13,7 @@ from services.i18n import Translator
 from services.onboarding.fields import Field, page_fields, place
 from services.onboarding.options import Option
 from services.onboarding.plan import Plan
+from services.onboarding.playbooks.provenance import Provenance
 from services.onboarding.presenter import Requester
 from services.onboarding.request import Issue
 from services.onboarding.runner import StepView
@@ -27,14 +28,30 @@ Slow = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Words:
+    """A message parameter in the reader's language: text given per locale (a playbook's title),
+    or catalogue keys (question labels) joined with commas."""
+
+    by_locale: tuple[tuple[str, str], ...] = ()
+    keys: tuple[str, ...] = ()
+
+    def text(self, t: Translator) -> str:
+        if self.by_locale:
+            given = dict(self.by_locale)
+            return given.get(t.locale) or given.get("en") or next(iter(given.values()))
+        return ", ".join(t(k) for k in self.keys)
+
+
+@dataclass(frozen=True)
 class Notice:
-    """A message for the top of a page (i18n key and parameters)."""
+    """A message for the top of a page (i18n key and parameters; ``Words`` are translated)."""
 
     key: str
     params: dict[str, Any] = field(default_factory=dict)
 
     def message(self, t: Translator) -> str:
-        return t(self.key, **self.params)
+        return t(self.key, **{k: v.text(t) if isinstance(v, Words) else v
+                              for k, v in self.params.items()})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,10 @@ class PageView:
     elsewhere: list[Issue] = field(default_factory=list)  # no field of this page to sit beside
     notices: list[Notice] = field(default_factory=list)
     matches: list[Option] = field(default_factory=list)  # companies matching the start text
+    # The chosen playbook, and the paths of ``fields`` whose value is still its answer (a
+    # front-end may mark them "from the playbook")
+    playbook: Provenance | None = None
+    from_playbook: frozenset[str] = frozenset()
 
     @property
     def title_key(self) -> str:
@@ -71,6 +92,9 @@ class Invalid:
 class Review:
     draft_id: str
     plan: Plan
+    # The playbook the answers came from, which of them still hold its answers and which the
+    # person changed; every front-end shows ``playbook.lines(t)`` above the plan.
+    playbook: Provenance | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.autotask.models import Company, Parent
+from services.i18n import Translator
 from services.invoice_setup import bill_to_value, missing_items, note_name, todo_marker
 from services.onboarding.diff import diff, label, preferred
 from services.onboarding.facts import CompanyFacts
@@ -27,6 +28,7 @@ from services.onboarding.steps import (
 )
 
 US_STYLE = {"US", "CA", "PH"}
+EN = Translator("en")  # the note is the onboarding's record in Autotask: one language
 
 
 @dataclass
@@ -295,6 +297,7 @@ class _Planner(ContractPlanning):
         r = self.r
         lines = [
             f"Client type: {'managed services' if r.client_type == 'managed' else 'break/fix'}",
+            *self._playbook(),
             f"Account team added: {', '.join(self._person(i) for i in r.team_add) or '-'}",
             f"Account team removed: {', '.join(self._person(i) for i in r.team_remove) or '-'}",
             f"Primary contact: {self._contact(r.primary_contact) if r.primary_contact else '-'}",
@@ -309,3 +312,13 @@ class _Planner(ContractPlanning):
         for contract in r.billing_contracts:
             lines.append(f"Billing contract: {contract.name} ({contract.start} - {contract.end})")
         return "\n".join(lines)
+
+    def _playbook(self) -> list[str]:
+        r = self.r
+        if r.playbook is None:
+            return []
+        lines = [f"Playbook: {r.playbook_title or r.playbook} ({r.playbook})"]
+        if r.playbook_changed:
+            labels = (EN(f"q.{q}.label") for q in r.playbook_changed)
+            lines.append(f"Answered otherwise than the playbook: {', '.join(labels)}")
+        return lines

@@ -27,6 +27,7 @@ from services.i18n import Translator
 from services.invoice_setup import request_reference
 from services.onboarding.facts import CompanyFacts
 from services.onboarding.form import PAGE_OF, visible_answers
+from services.onboarding.playbooks.provenance import provenance
 
 
 class BillingContract(BaseModel):
@@ -44,6 +45,11 @@ class OnboardingRequest(BaseModel):
     company: int
     client_type: Literal["managed", "break_fix"]
     convert_to_customer: bool = True
+    # The playbook the answers started from (its name), for the onboarding's record; its title
+    # and the questions answered otherwise are taken from the draft's pre-fill record.
+    playbook: str | None = None
+    playbook_title: str | None = None
+    playbook_changed: list[str] = []
 
     team_add: list[int] = []
     team_remove: list[int] = []
@@ -157,10 +163,16 @@ def validate(
     """Validate the visible answers; return the request, or the issues by question."""
     try:
         given = {k: v for k, v in visible_answers(answers).items() if v is not None}  # unanswered
+        used = provenance(answers)
+        if used is not None:
+            given |= {"playbook_title": used.title(_EN), "playbook_changed": list(used.changed)}
         request = OnboardingRequest.model_validate(given, context={"facts": facts})
     except ValidationError as exc:
         return None, [_issue(e) for e in exc.errors()]
     return request, []
+
+
+_EN = Translator("en")  # the onboarding's record in Autotask is written in English
 
 
 def issues_by_question(issues: list[Issue], t: Translator) -> dict[str, str]:

@@ -20,12 +20,13 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import Directory
+from services.i18n import normalize_locale
 from services.onboarding import answers as labelled
 from services.onboarding import form
 from services.onboarding.actor import (
@@ -55,6 +56,10 @@ from services.onboarding.outcomes import (
     onboarding_summary,
 )
 from services.onboarding.pages import company_matches, render_page
+from services.onboarding.playbooks import prefill
+from services.onboarding.playbooks.catalog import Playbooks
+from services.onboarding.playbooks.prefill import Playbook
+from services.onboarding.playbooks.provenance import provenance
 from services.onboarding.presenter import Presenters
 from services.onboarding.request import Issue
 from services.onboarding.reviewed import Reviewed, ReviewedPlans
@@ -79,6 +84,7 @@ class OnboardingService:
         directory: Directory,
         presenters: Presenters | None = None,
         reminders: InvoiceReminders | None = None,
+        playbooks: Playbooks | None = None,
         ack_budget: float = 2.0,
         plan_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -91,6 +97,7 @@ class OnboardingService:
         self.presenters = presenters or Presenters()
         self.runs = Runs(runner=runner, db=db, options=options, presenters=self.presenters,
                          reminders=reminders)  # fmt: skip
+        self.playbooks = playbooks
         self.ack_budget = ack_budget
         self.reviewed = ReviewedPlans(ttl=plan_ttl, clock=clock)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -116,7 +123,8 @@ class OnboardingService:
     ) -> PageView:
         """A new draft on the first page. ``company_text`` is matched against the companies: no
         match (a notice), exactly one (pre-selected), or several (the company field lists only
-        those). ``answers`` pre-fill the draft (an answers file, a playbook)."""
+        those). ``answers`` pre-fill the draft (an answers file); when they name a ``playbook``,
+        its answers come first and ``answers`` override them."""
         actor = await self._authorize(actor)
         given: dict[str, Any] = {**form.defaults(), **(answers or {})}
         notices: list[Notice] = []
@@ -128,6 +136,11 @@ class OnboardingService:
                 given["company"] = matches[0].value
             elif not matches:
                 notices.append(Notice("form.no_match", {"query": text}))
+        if given.get("playbook") and self.playbooks is not None:
+            await self.playbooks.ready()
+            given, filled = await prefill.first_fill(given, answers or {}, self._playbook,
+                                                     self.options, self._today())  # fmt: skip
+            notices += filled
         company = given.get("company")
         async with self.db.transaction() as session:
             draft = await repo.save_draft(
@@ -136,7 +149,8 @@ class OnboardingService:
                 company_name=self._company_name(company),
             )  # fmt: skip
             draft_id = draft.id
-        view = await render_page(self.options, draft_id, form.PAGES[0].id, given, notices=notices)
+        view = await render_page(self.options, draft_id, form.PAGES[0].id, given, notices=notices,
+                                 locale=_locale(actor))  # fmt: skip
         if len(matches) > 1:
             fields = [
                 replace(f, options=tuple(matches), searched=False, min_query=0)
@@ -155,7 +169,7 @@ class OnboardingService:
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id, answers = draft.page, dict(draft.answers)
-        return await render_page(self.options, draft_id, page_id, answers)
+        return await render_page(self.options, draft_id, page_id, answers, locale=_locale(actor))
 
     async def page(self, actor: Actor, draft_id: str, *, issues: Sequence[Issue] = ()) -> PageView:
         """The draft's current page, with issues to show (after an ``Invalid`` or a slow check)."""
@@ -163,7 +177,8 @@ class OnboardingService:
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id, answers = draft.page, dict(draft.answers)
-        return await render_page(self.options, draft_id, page_id, answers, issues=list(issues))
+        return await render_page(self.options, draft_id, page_id, answers, issues=list(issues),
+                                 locale=_locale(actor))  # fmt: skip
 
     async def discard(self, actor: Actor, draft_id: str) -> None:
         await self._authorize(actor)
@@ -198,6 +213,7 @@ class OnboardingService:
         answers = collected.answers
         if collected.issues:
             return invalid(draft_id, page_id, answers, collected.issues)
+        answers, notices = await deadline.run(self._refill(draft_id, answers), "checking")
         issues = await deadline.run(self.runner.check_page(answers, page_id), "checking")
         if issues:
             return invalid(draft_id, page_id, answers, [collected.on_fields(i) for i in issues])
@@ -206,21 +222,26 @@ class OnboardingService:
             return await deadline.run(self._review(draft_id, answers), "planning")
         await self._move(draft_id, following)
         return await deadline.run(
-            render_page(self.options, draft_id, following, answers), "loading"
-        )
+            render_page(self.options, draft_id, following, answers, notices=notices,
+                        locale=_locale(actor)),
+            "loading",
+        )  # fmt: skip
 
     async def change(self, actor: Actor, draft_id: str, values: Mapping[str, Any]) -> PageView:
-        """A question others depend on changed: save, and the same page drawn again for it."""
+        """A question others depend on changed: save, and the same page drawn again for it.
+        Choosing a playbook (or another company with one chosen) fills the later answers it
+        gives, except those the person answered themselves; the page's notices say so."""
         actor = await self._authorize(actor)
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
             page_id, before = draft.page, draft.answers.get("company")
             collected = collect(page_id, values, draft.answers)
             self._update(draft, collected.answers, page_id)
-        answers = collected.answers
+        answers, notices = await self._refill(draft_id, collected.answers)
         if answers.get("company") not in (None, before):
             self._background(self._warm(answers))  # its typeahead then answers from memory
-        return await render_page(self.options, draft_id, page_id, answers, issues=collected.issues)
+        return await render_page(self.options, draft_id, page_id, answers, issues=collected.issues,
+                                 notices=notices, locale=_locale(actor))  # fmt: skip
 
     async def back(
         self,
@@ -241,7 +262,9 @@ class OnboardingService:
             target = draft.page if from_review else form.previous_page(draft.page, answers)
             self._update(draft, answers, target or draft.page)
             page_id = draft.page
-        return await render_page(self.options, draft_id, page_id, answers)
+        answers, notices = await self._refill(draft_id, answers)
+        return await render_page(self.options, draft_id, page_id, answers, notices=notices,
+                                 locale=_locale(actor))  # fmt: skip
 
     async def suggest(
         self,
@@ -275,9 +298,17 @@ class OnboardingService:
     async def resolve_labels(
         self, actor: Actor, raw: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[Issue]]:
-        """Answers written by people (names, e-mails, labels) as this tenant's ids."""
+        """Answers written by people (names, e-mails, labels) as this tenant's ids; a
+        ``playbook`` is named by its title (either language) or file name."""
         await self._authorize(actor)
-        return await labelled.resolve(raw, self.options)
+        if raw.get("playbook") and self.playbooks is not None:
+            await self.playbooks.ready()
+        answers, issues = await labelled.resolve(raw, self.options)
+        return answers, [
+            Issue(i.loc, "errors.playbook_not_offered", {"name": raw.get("playbook")})
+            if i.question == "playbook" else i
+            for i in issues
+        ]  # fmt: skip
 
     # ----- review and runs ------------------------------------------------------------------------
 
@@ -424,7 +455,28 @@ class OnboardingService:
             await self._move(draft_id, first)
             return invalid(draft_id, first, answers, preview.issues)
         self.reviewed.keep(draft_id, answers, Reviewed(preview.request, preview.plan))
-        return Review(draft_id, preview.plan)
+        return Review(draft_id, preview.plan, provenance(answers))
+
+    def _playbook(self, name: str) -> Playbook | None:
+        return self.playbooks.find(name) if self.playbooks is not None else None
+
+    def _today(self) -> date:
+        return self.runner.clock().date()
+
+    async def _refill(
+        self, draft_id: str, answers: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[Notice]]:
+        """After a playbook or company change, the answers the playbook gives, saved."""
+        if self.playbooks is None:
+            return answers, []
+        filled, notices = await prefill.refill(answers, self._playbook, self.options,
+                                               self._today())  # fmt: skip
+        if filled != answers:
+            async with self.db.transaction() as session:
+                draft = await repo.get_draft(session, draft_id=draft_id)
+                if draft is not None:
+                    self._update(draft, filled, draft.page)
+        return filled, notices
 
     async def _warm(self, answers: Mapping[str, Any]) -> None:
         for source in ("contacts", "team_members", "devices"):
@@ -438,6 +490,10 @@ class OnboardingService:
         task = asyncio.ensure_future(logged())
         self._tasks.add(task)  # keep a reference, or the task may be collected midway
         task.add_done_callback(self._tasks.discard)
+
+
+def _locale(actor: Actor) -> str:
+    return normalize_locale(actor.locale)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
