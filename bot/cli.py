@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot import __version__
 from bot.container import Container, build
 from bot.doctor import Check, render, run_checks
+from bot.playbooks import list_playbooks
 from bot.sandbox_server import create_sandbox_app
 from bot.scheduler import refresh_reference, start_scheduler
 from bot.server import create_app
@@ -188,6 +189,22 @@ async def _doctor(settings: Settings) -> list[Check]:
 
 
 @main.command()
+@click.option("--lang", default=None, help="Language of the problems (en, es).")
+def playbooks(lang: str | None) -> None:
+    """Check the playbooks of PLAYBOOKS_DIR against Autotask and list them (exit 1 if any is not
+    offered)."""
+    settings = load_settings()
+    if settings.autotask_mode == "sandbox":
+        click.echo(startup_lines(settings)[1])
+    sys.exit(asyncio.run(_playbooks(settings, Translator(_locale(lang)))))
+
+
+async def _playbooks(settings: Settings, t: Translator) -> int:
+    async with build(settings) as container:
+        return await list_playbooks(container, t, click.echo)
+
+
+@main.command()
 @click.option("--answers", "answers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML (one client) or CSV (one client a row) instead of prompts.")  # fmt: skip
 @click.option(
@@ -197,18 +214,21 @@ async def _doctor(settings: Settings) -> list[Check]:
     "--resume", "resume_id", default=None, help="Resume or retry the onboarding with this id."
 )
 @click.option("--lang", default=None, help="Language of prompts and reports (en, es).")
+@click.option("--playbook", default=None,
+              help="Start the prompts from this playbook (its title or file name).")  # fmt: skip
 def onboard(
-    answers_file: Path | None, do_apply: bool, resume_id: str | None, lang: str | None
-) -> None:
+    answers_file: Path | None, do_apply: bool, resume_id: str | None, lang: str | None,
+    playbook: str | None,
+) -> None:  # fmt: skip
     """Onboard a client from the terminal: prompts, or an answers file (dry run unless --apply)."""
     settings = load_settings()
     _logging(settings)
-    sys.exit(asyncio.run(_onboard(settings, answers_file, do_apply, resume_id, lang)))
+    sys.exit(asyncio.run(_onboard(settings, answers_file, do_apply, resume_id, lang, playbook)))
 
 
 async def _onboard(
     settings: Settings, answers_file: Path | None, do_apply: bool, resume_id: str | None,
-    lang: str | None,
+    lang: str | None, playbook: str | None = None,
 ) -> int:  # fmt: skip
     await upgrade(settings.database_url)
     t = Translator(_locale(lang))
@@ -223,7 +243,7 @@ async def _onboard(
                 answers_file, service=container.onboarding, presenter=_terminal(container),
                 apply=do_apply, t=t, echo=click.echo,
             )  # fmt: skip
-        return await _prompter(container, lang).run()
+        return await _prompter(container, lang).run(playbook=playbook)
 
 
 if __name__ == "__main__":

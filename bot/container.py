@@ -20,6 +20,7 @@ from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_cre
 from services.autotask.zones import Credentials
 from services.directory import Directory
 from services.onboarding.options import OptionSources
+from services.onboarding.playbooks.catalog import Playbooks
 from services.onboarding.presenter import Presenters
 from services.onboarding.runner import Runner
 from services.onboarding.service import OnboardingService
@@ -42,6 +43,7 @@ class Container:
     directory: Directory
     presenters: Presenters  # each front-end registers its run presenter here
     onboarding: OnboardingService  # the use cases every front-end calls
+    playbooks: Playbooks  # PLAYBOOKS_DIR, checked against the tenant (start-up, refresh, doctor)
     sandbox: SandboxTransport | None
     slack: AsyncWebClient | None = None
     reminders: Reminders | None = None  # when a chat platform that can deliver them is configured
@@ -88,6 +90,8 @@ async def build(
                     impersonate=settings.autotask_impersonate,
                     billing_admin_emails=settings.billing_admins)  # fmt: skip
     options = OptionSources(autotask, reference)
+    playbooks = Playbooks(settings.playbooks_dir, options)
+    options.playbooks = playbooks.offered  # the first page's playbook choice
     directory = Directory(reference, settings.onboarders, settings.onboarding_admins)
     slack = web_client(settings) if settings.slack_mode != "off" else None
     reminders = (
@@ -97,12 +101,14 @@ async def build(
     )
     presenters = Presenters()
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
-                                   presenters=presenters, reminders=reminders)  # fmt: skip
+                                   presenters=presenters, reminders=reminders,
+                                   playbooks=playbooks)  # fmt: skip
     try:
         yield Container(
             settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
             runner=runner, options=options, directory=directory, presenters=presenters,
-            onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
+            onboarding=onboarding, playbooks=playbooks,
+            sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
             slack=slack, reminders=reminders,
         )  # fmt: skip
     finally:

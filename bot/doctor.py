@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot.container import Container
 from services.autotask.errors import AuthenticationError, AutotaskError, PermissionDeniedError
 from services.directory import Directory
+from services.i18n import Translator
 from services.store.engine import describe, ping
 
 # What the onboarding writes, and the rights it needs on each entity.
@@ -96,9 +97,30 @@ async def run_checks(container: Container) -> list[Check]:
     except AutotaskError as exc:
         checks.append(Check("Autotask hourly budget", False, str(exc), "retry in a minute"))
 
-    return [*checks, await _database(container), *await _slack(container)]
+    return [*checks, *await playbook_checks(container), await _database(container),
+            *await _slack(container)]  # fmt: skip
 
 
+async def playbook_checks(container: Container) -> list[Check]:
+    """Each playbook of PLAYBOOKS_DIR resolved against the tenant: offered, or why not."""
+    directory = container.settings.playbooks_dir
+    try:
+        statuses = await container.playbooks.refresh(log=False)
+    except AutotaskError as exc:
+        return [Check("Playbooks", False, f"could not be checked: {exc}", "retry in a minute")]
+    if not statuses:
+        return [Check("Playbooks", True, f"none in {directory}", "copy docs/examples/playbooks/"
+                      "*.yaml there and edit them to your offers (PLAYBOOKS_DIR)", warning=True)]  # fmt: skip
+    return [
+        Check(f"Playbook {s.name}", s.valid,
+              f"{s.title()} ({s.client_type})" if s.valid
+              else f"{s.file}: not offered ({len(s.problems)} problem(s))",
+              "" if s.valid else "\n".join(p.text(EN) for p in s.problems))
+        for s in statuses
+    ]  # fmt: skip
+
+
+EN = Translator("en")  # doctor speaks English
 SLACK_SCOPES = ("commands", "chat:write", "im:write", "users:read", "users:read.email")
 
 
@@ -154,5 +176,6 @@ def render(checks: list[Check]) -> str:
     for c in checks:
         lines.append(f"{c.status:4}  {c.name:{width}}  {c.detail}")
         if c.fix and (not c.ok or c.warning):
-            lines.append(f"{'':4}  {'':{width}}  -> {c.fix}")
+            for i, fix in enumerate(c.fix.splitlines()):
+                lines.append(f"{'':4}  {'':{width}}  {'->' if i == 0 else '  '} {fix}")
     return "\n".join(lines)

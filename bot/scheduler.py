@@ -12,10 +12,12 @@ logger = logging.getLogger(__name__)
 
 
 async def refresh_reference(container: Container) -> None:
-    """Reload picklists, lookups and the company list, so form pages and typeahead hit a warm cache."""
+    """Reload picklists, lookups and the company list, so form pages and typeahead hit a warm cache;
+    then check the playbooks against them (a playbook that no longer matches stops being offered)."""
     try:
         await container.reference.refresh_all()
         await container.options.companies()
+        await container.playbooks.refresh()
     except Exception:
         logger.exception("refreshing Autotask reference data failed; serving the cached lists")
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     sandbox_state_file: Path | None = Path("sandbox-tenant.json")
     sandbox_latency: float = 0.0
 
+    playbooks_dir: Path = Path("playbooks")
+
     database_url: str = "sqlite+aiosqlite:///onboarding.db"
     host: str = "0.0.0.0"  # noqa: S104 (a server that Slack must reach)
     port: int = 3000

@@ -53,6 +53,12 @@ def render_plan(plan: Plan, t: Translator) -> str:
     return "\n".join(lines)
 
 
+def render_review(review: Review, t: Translator) -> str:
+    """The plan, after the playbook the answers came from (and what was changed from it)."""
+    lines = review.playbook.lines(t) if review.playbook is not None else []
+    return "\n".join([*lines, render_plan(review.plan, t)])
+
+
 def render_report(report: RunReport, t: Translator, secrets: Sequence[PortalSecret] = ()) -> str:
     lines = [f"{report.company_name}: {t('status.' + report.status)}"]
     for step in report.steps:
@@ -131,7 +137,7 @@ async def run_answers_file(
         draft_id = (await service.start(actor, answers=answers)).draft_id
         review = await service.review(actor, draft_id)
         if isinstance(review, Review):
-            echo(render_plan(review.plan, t))
+            echo(render_review(review, t))
             if not apply:
                 echo(t("console.dry_run"))
                 await service.discard(actor, draft_id)
@@ -182,8 +188,9 @@ class Prompter:
         self.service, self.presenter, self.t, self.echo = service, presenter, t, echo
         self.actor = service.local_operator(presenter.user_id, t.locale)
 
-    async def run(self) -> int:
-        saved = await self.service.offer(self.actor)
+    async def run(self, *, playbook: str | None = None) -> int:
+        """``playbook`` (a title or file name, from ``--playbook``) starts a new draft from it."""
+        saved = None if playbook else await self.service.offer(self.actor)
         if (
             saved
             and await questionary.confirm(
@@ -192,6 +199,12 @@ class Prompter:
             ).ask_async()
         ):
             view = await self.service.resume(self.actor, saved.id)
+        elif playbook:
+            given, issues = await self.service.resolve_labels(self.actor, {"playbook": playbook})
+            if issues:
+                self.echo(self.t("console.playbook_flag", error=issues[0].message(self.t)))
+                return 1
+            view = await self.service.start(self.actor, answers=given)
         else:
             view = await self.service.start(self.actor)
         while True:
@@ -203,7 +216,7 @@ class Prompter:
             if isinstance(outcome, Invalid):
                 view = await self._fix(outcome)
                 continue
-            self.echo(render_plan(outcome.plan, self.t))
+            self.echo(render_review(outcome, self.t))
             if not await questionary.confirm(self.t("console.apply"), default=False).ask_async():
                 self.echo(self.t("console.dry_run"))
                 return 0
@@ -224,7 +237,8 @@ class Prompter:
         """Every field of the page; answering a dependent one redraws the page, whose new fields
         (units per chosen service, the Client Portal settings...) are then asked too."""
         self.echo(f"\n== {self.t(view.title_key)} ==")
-        values: dict[str, Any] = {}
+        self._notices(view)
+        values: dict[str, Any] = await self._keep_playbook(view)
         skipped: set[str] = set()
         while True:
             pending = [f for f in view.fields if f.path not in values and f.path not in skipped]
@@ -243,6 +257,25 @@ class Prompter:
             values[field.path] = await self._ask(view, field)
             if field.dependent:
                 view = await self.service.change(self.actor, view.draft_id, values)
+                self._notices(view)
+
+    def _notices(self, view: PageView) -> None:
+        for notice in view.notices:
+            self.echo(f"  ! {notice.message(self.t)}")
+
+    async def _keep_playbook(self, view: PageView) -> dict[str, Any]:
+        """A page the playbook answered is shown once: its answers, then one question to keep
+        them all (only the rest is then asked) or go through every field."""
+        kept = [f for f in view.fields if f.path in view.from_playbook]
+        if not kept:
+            return {}
+        title = view.playbook.title(self.t) if view.playbook is not None else ""
+        self.echo(self.t("console.from_playbook", title=title))
+        for field in kept:
+            self.echo(f"  {self.t(field.label_key, **field.label_params)}: {_shown(field, self.t)}")
+        if not await questionary.confirm(self.t("console.keep_playbook"), default=True).ask_async():
+            return {}
+        return {f.path: f.value for f in kept}
 
     async def _ask(self, view: PageView, field: Field) -> Any:
         t = self.t
@@ -280,6 +313,15 @@ class Prompter:
         if field.kind == Kind.SELECT and field.min_query:  # thousands of companies: search first
             query = await questionary.text(self.t("console.choose_company")).ask_async() or ""
         return await self.service.suggest(self.actor, view.draft_id, field.path, query)
+
+
+def _shown(field: Field, t: Translator) -> str:
+    """A field's value as people read it: labels of chosen options, yes/no, the text."""
+    if field.selected:
+        return ", ".join(o.label for o in field.selected)
+    if field.kind == Kind.CHOICE and field.value is not None:
+        return t(field.choice_key(str(field.value)))
+    return t.value(field.value)
 
 
 def _starts_slot(field: Field) -> bool:
