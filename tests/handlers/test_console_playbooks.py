@@ -7,20 +7,15 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
 from bot.cli import main
 from bot.container import build
 from bot.scheduler import refresh_reference
 from bot.settings import Settings
-from handlers.console import ConsolePresenter, Prompter, _user
-from services.i18n import Translator
 from services.store.migrate import upgrade
+from tests.handlers.prompting import DOWN, ENTER, run_prompts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-DOWN, ENTER = "\x1b[B", "\r"
 
 
 def _examples(cwd: Path) -> Path:
@@ -134,19 +129,10 @@ async def test_the_prompts_with_a_playbook_show_each_page_once_and_apply(tmp_pat
         ENTER, ENTER, ENTER,  # no devices for the three services counted without them
         "y",  # apply the plan
     ]  # fmt: skip
-    lines: list[str] = []
     async with build(settings) as container:
-        presenter = ConsolePresenter(_user())
-        container.presenters.register("console", presenter)
-        prompter = Prompter(service=container.onboarding, presenter=presenter,
-                            t=Translator("en"), echo=lines.append)  # fmt: skip
-        with create_pipe_input() as pipe:
-            pipe.send_text("".join(keys))
-            with create_app_session(input=pipe, output=DummyOutput()):
-                code = await prompter.run()
+        code, out = await run_prompts(container, keys)
         assert container.sandbox is not None
         tenant = container.sandbox.tenant
-    out = "\n".join(lines)
     assert code == 0, out
     assert "  ! The playbook Managed Gold filled in 15 answers." in out
     assert out.count("From the playbook Managed Gold:") == 3  # people, invoice settings, managed

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
-
 from bot.container import build
 from bot.settings import Settings
-from handlers.console import ConsolePresenter, Prompter
-from services.i18n import Translator
 from services.store import repositories as repo
 from services.store.migrate import upgrade
-
-DOWN, ENTER = "\x1b[B", "\r"
+from tests.handlers.prompting import DOWN, ENTER, run_prompts
 
 
 async def test_a_break_fix_client_onboarded_through_the_prompts(tmp_path: Path) -> None:
@@ -51,21 +44,12 @@ async def test_a_break_fix_client_onboarded_through_the_prompts(tmp_path: Path) 
         "n",  # no second contract
         "y",  # apply the plan
     ]
-    lines: list[str] = []
     async with build(settings) as container:
-        presenter = ConsolePresenter(_user())
-        container.presenters.register("console", presenter)
-        prompter = Prompter(service=container.onboarding, presenter=presenter,
-                            t=Translator("en"), echo=lines.append)  # fmt: skip
-        with create_pipe_input() as pipe:
-            pipe.send_text("".join(keys))
-            with create_app_session(input=pipe, output=DummyOutput()):
-                code = await prompter.run()
+        code, out = await run_prompts(container, keys)
         assert container.sandbox is not None
         tenant = container.sandbox.tenant
         async with container.db.transaction() as session:
             drafts = await repo.list_drafts(session, platform="console", user_id=_user())
-    out = "\n".join(lines)
     assert code == 0, out
     assert "Plan for Delta Print Works" in out
     assert "Delta Print Works: onboarding applied" in out

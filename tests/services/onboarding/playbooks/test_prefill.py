@@ -67,6 +67,19 @@ async def _walk(
     return shown, outcome
 
 
+async def _acme_on_gold(
+    service: OnboardingService, *, walk: bool = False
+) -> tuple[Actor, PageView]:
+    """Marta's new draft for Acme Dental with Managed Gold chosen; ``walk``: Next on every page
+    up to the review (the draft is then on the managed page)."""
+    marta = await person(service, *MARTA)
+    start = await service.start(marta, "Acme Dental")
+    view = await service.change(marta, start.draft_id, {"playbook": "managed-gold"})
+    if walk:
+        await _walk(service, marta, view)
+    return marta, view
+
+
 async def _back_to_first_page(service: OnboardingService, actor: Actor, draft_id: str) -> PageView:
     view = await service.back(actor, draft_id, from_review=True)
     while not view.first:
@@ -107,9 +120,7 @@ async def test_without_playbooks_the_first_page_has_no_playbook_question(
 async def test_choosing_a_playbook_fills_every_later_answer_and_every_page_is_still_shown(
     playbook_service: OnboardingService, tenant: Tenant
 ) -> None:
-    marta = await person(playbook_service, *MARTA)
-    start = await playbook_service.start(marta, "Acme Dental")
-    view = await playbook_service.change(marta, start.draft_id, {"playbook": "managed-gold"})
+    marta, view = await _acme_on_gold(playbook_service)
     assert _field(view, "client_type").value == "managed"
     assert [n.message(EN) for n in view.notices] == [
         "The playbook Managed Gold filled in 15 answers. Check each page: you can change any "
@@ -158,10 +169,7 @@ async def test_choosing_a_playbook_fills_every_later_answer_and_every_page_is_st
 async def test_a_changed_answer_is_kept_when_the_playbook_changes_and_the_rest_follows_it(
     playbook_service: OnboardingService, tenant: Tenant
 ) -> None:
-    marta = await person(playbook_service, *MARTA)
-    start = await playbook_service.start(marta, "Acme Dental")
-    view = await playbook_service.change(marta, start.draft_id, {"playbook": "managed-gold"})
-    await _walk(playbook_service, marta, view)
+    marta, view = await _acme_on_gold(playbook_service, walk=True)
     draft_id = view.draft_id
     # On the managed page the person picks another SLA: now theirs, not the playbook's.
     review = await playbook_service.save_page(marta, draft_id, {"sla": "4"})
@@ -215,10 +223,7 @@ async def test_an_answer_given_before_the_playbook_is_kept_and_said_so(
 async def test_no_playbook_clears_what_it_filled_but_not_what_the_person_changed(
     playbook_service: OnboardingService,
 ) -> None:
-    marta = await person(playbook_service, *MARTA)
-    start = await playbook_service.start(marta, "Acme Dental")
-    view = await playbook_service.change(marta, start.draft_id, {"playbook": "managed-gold"})
-    await _walk(playbook_service, marta, view)
+    marta, view = await _acme_on_gold(playbook_service, walk=True)
     await playbook_service.save_page(marta, view.draft_id, {"contract_name": "Acme - our words"})
     first = await _back_to_first_page(playbook_service, marta, view.draft_id)
     cleared = await playbook_service.change(marta, first.draft_id, {"playbook": None})
@@ -298,10 +303,7 @@ async def test_an_unknown_playbook_in_given_answers_is_an_issue_on_it(
 async def test_the_onboarding_note_names_the_playbook_and_what_was_answered_otherwise(
     playbook_service: OnboardingService, tenant: Tenant
 ) -> None:
-    marta = await person(playbook_service, *MARTA)
-    start = await playbook_service.start(marta, "Acme Dental")
-    view = await playbook_service.change(marta, start.draft_id, {"playbook": "managed-gold"})
-    await _walk(playbook_service, marta, view)
+    marta, view = await _acme_on_gold(playbook_service, walk=True)
     review = await playbook_service.save_page(marta, view.draft_id, {"sla": "4"})
     assert isinstance(review, Review)
     report = await playbook_service.apply(marta, view.draft_id, origin={})
@@ -321,9 +323,7 @@ async def test_the_onboarding_note_names_the_playbook_and_what_was_answered_othe
 async def test_a_playbook_withdrawn_meanwhile_leaves_the_answers_as_they_are(
     playbook_service: OnboardingService, catalog: Playbooks, playbooks_dir: Path, tenant: Tenant
 ) -> None:
-    marta = await person(playbook_service, *MARTA)
-    start = await playbook_service.start(marta, "Acme Dental")
-    view = await playbook_service.change(marta, start.draft_id, {"playbook": "managed-gold"})
+    marta, view = await _acme_on_gold(playbook_service)
     gold = playbooks_dir / "managed-gold.yaml"
     write(playbooks_dir, gold.name, gold.read_text().replace("Premium 24x7", "Premium 24/7"))
     await catalog.refresh()
