@@ -18,7 +18,7 @@ def test_run_without_credentials_says_sandbox_and_sqlite_first(tmp_path: Path) -
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "AUTOTASK_", "DATABASE_URL"))
+        if not k.startswith(("SLACK_", "TEAMS_", "AUTOTASK_", "DATABASE_URL"))
     }
     env["PORT"] = "0"
     with subprocess.Popen(
@@ -27,7 +27,7 @@ def test_run_without_credentials_says_sandbox_and_sqlite_first(tmp_path: Path) -
     ) as proc:  # fmt: skip
         try:
             assert proc.stdout is not None
-            lines = [proc.stdout.readline() for _ in range(5)]
+            lines = [proc.stdout.readline() for _ in range(6)]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -35,7 +35,8 @@ def test_run_without_credentials_says_sandbox_and_sqlite_first(tmp_path: Path) -
     assert "built-in SANDBOX" in lines[1]
     assert "local SQLite file" in lines[2]
     assert "Slack: not configured" in text
-    assert "listening on" in lines[4]
+    assert "Teams: ANONYMOUS local mode" in lines[4]  # says that nothing checks who is calling
+    assert "listening on" in lines[5] and "POST /api/messages" in lines[5]
     deadline = time.monotonic() + 5
     while not (tmp_path / "sandbox-tenant.json").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
