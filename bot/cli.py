@@ -20,7 +20,6 @@ from bot.sandbox_server import create_sandbox_app
 from bot.scheduler import refresh_reference, start_scheduler
 from bot.server import create_app
 from bot.settings import Settings
-from bot.teams import startup_line as teams_startup_line
 from handlers.console import Prompter, resume, run_answers_file
 from services.autotask.sandbox import (
     SANDBOX_INTEGRATION_CODE,
@@ -60,8 +59,23 @@ def startup_lines(settings: Settings) -> list[str]:
         lines.append("Slack: not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
     else:
         lines.append(f"Slack: {settings.slack_mode} mode")
-    lines.append(teams_startup_line(settings))
+    lines.append(_teams_line(settings))
     return lines
+
+
+def _teams_line(settings: Settings) -> str:
+    """Whether anything checks who calls /api/messages (bot.teams is imported only to serve)."""
+    if settings.teams_mode == "authenticated":
+        return (
+            f"Teams: app {settings.teams_app_id} on POST /api/messages; every request must carry "
+            "a valid Bot Framework token"
+        )
+    if settings.teams_mode == "anonymous":
+        return (
+            "Teams: ANONYMOUS local mode on POST /api/messages (no TEAMS_* credentials): unsigned "
+            "activities are accepted only when their serviceUrl is on this machine"
+        )
+    return "Teams: not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)"
 
 
 def _logging(settings: Settings) -> None:

@@ -189,17 +189,3 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         )
     elif context.activity.type == ActivityTypes.message:
         await context.send_activity(t("teams.error"))
-
-
-def startup_line(settings: Settings) -> str:
-    if settings.teams_mode == "authenticated":
-        return (
-            f"Teams: app {settings.teams_app_id} on POST {ROUTE}; every request must carry a "
-            "valid Bot Framework token"
-        )
-    if settings.teams_mode == "anonymous":
-        return (
-            f"Teams: ANONYMOUS local mode on POST {ROUTE} (no TEAMS_* credentials): unsigned "
-            "activities are accepted only when their serviceUrl is on this machine"
-        )
-    return "Teams: not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)"

@@ -6,7 +6,6 @@ The bot is the real aiohttp server of ``create_app`` on a free port; activities 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from bot.settings import Settings
 from bot.teams import TEAMS, TeamsBot
 from services.autotask.sandbox import SandboxTransport, build_tenant
 from services.store.migrate import upgrade
+from tests.support import Reply
 from tests.teams_stub import TeamsStub, member, running_stub
 
 APP_ID = "3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d"
@@ -35,13 +35,6 @@ MEMBERS = {
     "29:visitor": member("29:visitor", "visitor@elsewhere.example", "A Visitor"),
     "29:noemail": member("29:noemail", None, "Guest"),
 }
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    seconds: float
 
 
 @dataclass
@@ -58,11 +51,7 @@ class Harness:
         async with self.http.post(self.url, json=activity, headers=headers or {}) as response:
             text = await response.text()
             seconds = time.monotonic() - started
-        try:
-            parsed: Any = json.loads(text) if text else None
-        except ValueError:
-            parsed = text
-        return Reply(response.status, parsed, seconds)
+        return Reply.of(response.status, text, seconds)
 
     async def settle(self) -> None:
         """Wait for work the bot does after answering (storing conversation references)."""

@@ -84,3 +84,16 @@ def test_a_half_configured_install_gets_a_clear_message(monkeypatch: pytest.Monk
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code != 0
     assert "set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.output
+
+
+def test_run_says_whether_teams_requests_are_checked() -> None:
+    from bot.cli import startup_lines
+    from bot.settings import Settings
+
+    secured = Settings(_env_file=None, teams_app_id="3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d",
+                       teams_app_password="pw-value", teams_tenant_id="contoso.onmicrosoft.com")  # fmt: skip
+    lines = startup_lines(secured)
+    assert any("every request must carry a valid Bot Framework token" in line for line in lines)
+    assert not any("pw-value" in line for line in lines)
+    slack_only = Settings(_env_file=None, slack_bot_token="xoxb-1", slack_signing_secret="s")
+    assert "Teams: not configured" in startup_lines(slack_only)[-1]

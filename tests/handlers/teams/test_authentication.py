@@ -106,3 +106,14 @@ async def test_a_valid_token_still_cannot_send_replies_outside_microsofts_hosts(
     assert reply.status == 401
     assert reply.body == {"error": "Service URL is not allowed by the host validator."}
     assert secured.stub.sent == [] and secured.stub.lookups == []
+
+
+async def test_next_to_a_slack_app_without_teams_credentials_nothing_is_served(
+    tmp_path: Path,
+) -> None:
+    from tests.slack_harness import running_bot as running_slack_bot
+
+    async with running_slack_bot(tmp_path) as slack:
+        url = slack.url.replace("/slack/events", "/api/messages")
+        async with slack.http.post(url, json=message("onboard Acme", "http://127.0.0.1:9/")) as r:
+            assert r.status in (404, 405)

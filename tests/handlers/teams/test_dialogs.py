@@ -4,25 +4,12 @@ for the person who pressed it (anyone in a channel can)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from tests.handlers.teams.reading import dialog_card, words
 from tests.teams_harness import Harness, running_bot
 from tests.teams_stub import channel, invoke
 
 OPEN = {"msteams": {"type": "task/fetch"}, "verb": "onboard.open", "company": "Acme Dental"}
-
-
-def dialog_card(body: Any) -> dict[str, Any]:
-    task = body["task"]
-    assert task["type"] == "continue"
-    attachment = task["value"]["card"]
-    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
-    content: dict[str, Any] = attachment["content"]
-    return content
-
-
-def words(card: dict[str, Any]) -> list[str]:
-    return [run["text"] for block in card["body"] for run in block["inlines"]]
 
 
 async def test_the_button_opens_the_dialog_for_the_company_it_named(teams: Harness) -> None:

@@ -1,23 +1,11 @@
-""" "onboard [company]" in Teams: the card with the button that opens the form, in the person's
-language, only for people who may onboard."""
+"""The "onboard [company]" message in Teams: the card with the button that opens the form, in the
+person's language, only for people who may onboard."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from tests.handlers.teams.reading import card_of, words
 from tests.teams_harness import Harness
-from tests.teams_stub import Sent, channel, message, team_data
-
-
-def card_of(sent: Sent) -> dict[str, Any]:
-    (attachment,) = sent.activity["attachments"]
-    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
-    content: dict[str, Any] = attachment["content"]
-    return content
-
-
-def words(card: dict[str, Any]) -> list[str]:
-    return [run["text"] for block in card["body"] for run in block["inlines"]]
+from tests.teams_stub import channel, message, team_data
 
 
 async def test_onboard_acme_answers_with_a_card_whose_button_opens_the_form(teams: Harness) -> None:
