@@ -60,7 +60,23 @@ def startup_lines(settings: Settings) -> list[str]:
         lines.append("Slack: not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
     else:
         lines.append(f"Slack: {settings.slack_mode} mode")
+    lines.append(_teams_line(settings))
     return lines
+
+
+def _teams_line(settings: Settings) -> str:
+    """Whether anything checks who calls /api/messages (bot.teams is imported only to serve)."""
+    if settings.teams_mode == "authenticated":
+        return (
+            f"Teams: app {settings.teams_app_id} on POST /api/messages; every request must carry "
+            "a valid Bot Framework token"
+        )
+    if settings.teams_mode == "anonymous":
+        return (
+            "Teams: ANONYMOUS local mode on POST /api/messages (no TEAMS_* credentials): unsigned "
+            "activities are accepted only when their serviceUrl is on this machine"
+        )
+    return "Teams: not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)"
 
 
 def _logging(settings: Settings) -> None:
@@ -114,6 +130,7 @@ async def _serve(settings: Settings, lang: str | None) -> None:
         routes = "GET /healthz, /readyz" + (
             ", POST /slack/events" if settings.slack_mode == "http" else ""
         )
+        routes += ", POST /api/messages" if settings.teams_mode != "off" else ""
         click.echo(f"HTTP: listening on http://{settings.host}:{settings.port} ({routes})")
         scheduler = start_scheduler(container)
         warm = asyncio.ensure_future(
@@ -185,6 +202,30 @@ def doctor() -> None:
 async def _doctor(settings: Settings) -> list[Check]:
     async with build(settings) as container:
         return await run_checks(container)
+
+
+@main.command("teams-package")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("onboarding-teams-app.zip"), show_default=True)  # fmt: skip
+@click.option("--version", "app_version", default="1.0.0", show_default=True,
+              help="The app's version; raise it for every upload after the first.")  # fmt: skip
+@click.option("--developer", default=None, help="Publisher name shown in Teams.")
+@click.option("--website-url", default=None, help="Publisher page (default: PUBLIC_URL).")
+@click.option("--privacy-url", default=None, help="Privacy statement (default: the website).")
+@click.option("--terms-url", default=None, help="Terms of use (default: the website).")
+def teams_package(output: Path, app_version: str, developer: str | None, website_url: str | None,
+                  privacy_url: str | None, terms_url: str | None) -> None:  # fmt: skip
+    """Write the Teams app package (manifest and icons) to upload in Teams."""
+    from bot.teams_package import PackageError, default_publisher, write_package
+
+    settings = load_settings()
+    try:
+        publisher = default_publisher(settings, developer, website_url, privacy_url, terms_url)
+        write_package(settings, publisher, output, version=app_version)
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {output} for Teams app {settings.teams_app_id} (manifest v1.29).")
+    click.echo("Upload it in Teams: Apps > Manage your apps > Upload an app.")
 
 
 @main.command()

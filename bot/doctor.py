@@ -96,7 +96,7 @@ async def run_checks(container: Container) -> list[Check]:
     except AutotaskError as exc:
         checks.append(Check("Autotask hourly budget", False, str(exc), "retry in a minute"))
 
-    return [*checks, await _database(container), *await _slack(container)]
+    return [*checks, await _database(container), *await _slack(container), *await _teams(container)]
 
 
 SLACK_SCOPES = ("commands", "chat:write", "im:write", "users:read", "users:read.email")
@@ -136,6 +136,12 @@ async def _slack(container: Container) -> list[Check]:
         Check("Slack token", True, f"team {reply.get('team')} as bot {reply.get('user_id')}"),
         Check("Slack scopes", not missing, detail, fix),
     ]
+
+
+async def _teams(container: Container) -> list[Check]:
+    from bot.teams_doctor import teams_checks  # imports Check from here
+
+    return await teams_checks(container.settings)
 
 
 async def _database(container: Container) -> Check:

@@ -42,4 +42,8 @@ def create_app(container: Container) -> web.Application:
         from bot.slack import build_app, events_route
 
         app.router.add_post("/slack/events", events_route(build_app(container)))
+    if container.settings.teams_mode != "off":
+        from bot.teams import build_teams, mount
+
+        mount(app, build_teams(container))
     return app

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
 
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    # The public base URL where Autotask and chat platforms reach this bot (https://bot.example.com)
+    public_url: str | None = None
+
     autotask_username: str | None = None
     autotask_secret: SecretStr | None = None
     autotask_integration_code: SecretStr | None = None
@@ -69,6 +75,15 @@ class Settings(BaseSettings):
             raise ValueError(f"REMINDER_ITEMS: unknown {unknown}; choose from {', '.join(known)}")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("PUBLIC_URL must be a URL such as https://bot.example.com")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -100,6 +115,12 @@ class Settings(BaseSettings):
         slack = [self.slack_bot_token, self.slack_signing_secret]
         if any(slack) and not all(slack):
             raise ValueError("set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither")
+        teams = [self.teams_app_id, self.teams_app_password, self.teams_tenant_id]
+        if any(teams) and not all(teams):
+            raise ValueError(
+                "set all of TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID, or none of them "
+                "for anonymous local mode"
+            )
         return self
 
     @computed_field  # type: ignore[prop-decorator]  # mypy cannot type it (python/mypy#1362; pydantic docs)
@@ -113,3 +134,13 @@ class Settings(BaseSettings):
         if not self.slack_bot_token:
             return "off"
         return "socket" if self.slack_app_token else "http"
+
+    @computed_field  # type: ignore[prop-decorator]  # as above: python/mypy#1362
+    @property
+    def teams_mode(self) -> Literal["off", "anonymous", "authenticated"]:
+        """Authenticated: inbound JWTs are checked and replies carry Entra tokens. Anonymous (local
+        mode: no TEAMS_* and no Slack settings): unsigned activities from tools on this machine
+        (Agents Playground, tests). Off when only Slack is configured."""
+        if self.teams_app_id:
+            return "authenticated"
+        return "anonymous" if self.slack_mode == "off" else "off"

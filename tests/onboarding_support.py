@@ -116,6 +116,7 @@ def writes(calls: list[Any]) -> list[Any]:
 
 
 OUR_TABLES = (
+    "chat_conversations",
     "reminder_schedules",
     "step_runs",
     "audit_events",
