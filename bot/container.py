@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.chat import slack_reminders, web_client
 from bot.settings import Settings
 from services.autotask.client import AutotaskClient
-from services.autotask.limits import EntityLimiter, RetryPolicy
+from services.autotask.limits import CallSlots, EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_credentials
 from services.autotask.zones import Credentials
@@ -24,8 +24,9 @@ from services.onboarding.presenter import Presenters
 from services.onboarding.runner import Runner
 from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
+from services.store.autotask_slots import SharedEntityLimiter, lock_engine
 from services.store.db import Database
-from services.store.engine import make_engine
+from services.store.engine import is_postgres, make_engine
 
 AUTOTASK_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -57,6 +58,19 @@ def autotask_credentials(settings: Settings) -> Credentials:
     )
 
 
+def call_slots(settings: Settings, credentials: Credentials) -> CallSlots:
+    """Per-process slots on SQLite; on PostgreSQL, slots shared by every replica of the tenant,
+    with ``AUTOTASK_CONCURRENCY`` as this replica's cap in front of them."""
+    local = EntityLimiter(per_entity=settings.autotask_concurrency)
+    if not is_postgres(settings.database_url):
+        return local
+    return SharedEntityLimiter(
+        lock_engine(settings.database_url),
+        scope=credentials.integration_code.get_secret_value(),
+        local=local,
+    )
+
+
 @asynccontextmanager
 async def build(
     settings: Settings, *, sandbox: SandboxTransport | None = None
@@ -75,11 +89,13 @@ async def build(
     )
     http = httpx.AsyncClient(transport=transport, timeout=AUTOTASK_TIMEOUT, follow_redirects=False)
     engine = make_engine(settings.database_url)
+    credentials = autotask_credentials(settings)
+    limiter = call_slots(settings, credentials)
     autotask = AutotaskClient(
-        autotask_credentials(settings),
+        credentials,
         http_client=http,
         base_url=settings.autotask_base_url,
-        limiter=EntityLimiter(per_entity=settings.autotask_concurrency),
+        limiter=limiter,
         retry=RetryPolicy(max_retries=settings.autotask_max_retries),
     )
     reference = ReferenceData(autotask)
@@ -107,4 +123,6 @@ async def build(
         )  # fmt: skip
     finally:
         await http.aclose()
+        if isinstance(limiter, SharedEntityLimiter):
+            await limiter.close()
         await engine.dispose()

@@ -33,6 +33,7 @@ from services.autotask.errors import (
 )
 from services.autotask.filters import MAX_PAGE_SIZE, Filter, Query, field
 from services.autotask.limits import (
+    CallSlots,
     EntityLimiter,
     RetryPolicy,
     Sleep,
@@ -66,7 +67,7 @@ class AutotaskClient:
         base_url: str | None = None,
         zone_discovery_url: str = ZONE_DISCOVERY_URL,
         zone_cache: dict[str, Zone] | None = None,
-        limiter: EntityLimiter | None = None,
+        limiter: CallSlots | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep | None = None,
         threshold_refresh_seconds: float = 180.0,
@@ -78,7 +79,7 @@ class AutotaskClient:
         )
         self._zone_url = zone_discovery_url
         self._zones = zone_cache if zone_cache is not None else {}
-        self.limiter = limiter or EntityLimiter()
+        self.limiter: CallSlots = limiter or EntityLimiter()
         self.retry = retry or RetryPolicy()
         self._sleep: Sleep = sleep or asyncio.sleep
         extra = httpx.URL(self._explicit_base).host if self._explicit_base else None
