@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import click
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import ValidationError
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -31,6 +34,8 @@ from services.i18n import Translator
 from services.onboarding.actor import LOCAL
 from services.store.engine import describe
 from services.store.migrate import upgrade
+
+logger = logging.getLogger(__name__)
 
 
 def load_settings() -> Settings:
@@ -107,14 +112,17 @@ def run(lang: str | None) -> None:
 async def _serve(settings: Settings, lang: str | None) -> None:
     await upgrade(settings.database_url)
     async with build(settings) as container:
-        runner = web.AppRunner(create_app(container))
+        container.drain.install(asyncio.get_running_loop())
+        stop = _stop_on_signals()
+        runner = web.AppRunner(create_app(container), shutdown_timeout=5.0)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         routes = "GET /healthz, /readyz" + (
             ", POST /slack/events" if settings.slack_mode == "http" else ""
         )
-        click.echo(f"HTTP: listening on http://{settings.host}:{settings.port} ({routes})")
+        port = runner.addresses[0][1] if runner.addresses else settings.port  # PORT=0: the OS's
+        click.echo(f"HTTP: listening on http://{settings.host}:{port} ({routes})")
         scheduler = start_scheduler(container)
         warm = asyncio.ensure_future(
             refresh_reference(container)
@@ -123,25 +131,64 @@ async def _serve(settings: Settings, lang: str | None) -> None:
         try:
             if settings.slack_mode == "off" and sys.stdin.isatty():
                 click.echo("Local mode: starting the terminal front-end (Ctrl+C to stop).")
-                await _prompter(container, lang).run()
+                await _until_stopped(_prompter(container, lang).run(), stop)
             else:
                 if settings.slack_mode == "off":
                     click.echo("Local mode, no terminal: use `onboard-bot onboard --answers FILE`.")
-                await asyncio.Event().wait()
+                await stop.wait()
         finally:
             warm.cancel()
-            scheduler.shutdown(wait=False)
-            if socket is not None:
-                await socket.close_async()
-            await runner.cleanup()
+            await _drain(container, runner, scheduler, socket)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """SIGTERM (orchestrators) and SIGINT (Ctrl+C) both start a graceful shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until_stopped(work: Awaitable[object], stop: asyncio.Event) -> None:
+    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, stopped):
+        pending.cancel()
+
+
+async def _drain(
+    container: Container,
+    runner: web.AppRunner,
+    scheduler: AsyncIOScheduler,
+    socket: AsyncSocketModeHandler | None,
+) -> None:
+    """Stop taking work, let accepted requests and each run's current step finish (at most
+    ``SHUTDOWN_TIMEOUT``), hand every run lease back, then close."""
+    timeout = container.settings.shutdown_timeout
+    logger.info("shutting down: draining for at most %.0f s (%d in progress)", timeout,
+                container.drain.busy)  # fmt: skip
+    container.drain.start()  # /readyz says 503; new Slack requests get 503
+    container.runner.draining = True  # runs stop before their next step
+    if socket is not None:
+        await socket.close_async()
+    scheduler.shutdown(wait=False)
+    if not await container.drain.wait(timeout):
+        cut = await container.drain.cancel_rest()
+        logger.warning(
+            "shutdown: %d task(s) still running after %.0f s were cancelled", cut, timeout
+        )
+    released = await container.runner.release_leases()
+    await runner.cleanup()
+    logger.info("stopped (%d run lease(s) still held were handed back)", released)
 
 
 async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
-    from bot.slack import build_app
+    from bot.slack import SocketModeHandler, build_app
 
     assert container.settings.slack_app_token is not None
     token = container.settings.slack_app_token.get_secret_value()
-    handler = AsyncSocketModeHandler(build_app(container), token)
+    handler = SocketModeHandler(build_app(container), token, container.drain)
     await handler.connect_async()
     click.echo("Slack: connected in Socket Mode")
     return handler

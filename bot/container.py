@@ -3,6 +3,7 @@ onboarding service, and (when Slack is configured) the reminders it starts after
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.chat import slack_reminders, web_client
+from bot.drain import Drain
 from bot.settings import Settings
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import CallSlots, EntityLimiter, RetryPolicy
@@ -44,6 +46,7 @@ class Container:
     presenters: Presenters  # each front-end registers its run presenter here
     onboarding: OnboardingService  # the use cases every front-end calls
     sandbox: SandboxTransport | None
+    drain: Drain
     slack: AsyncWebClient | None = None
     reminders: Reminders | None = None  # when a chat platform that can deliver them is configured
 
@@ -100,9 +103,14 @@ async def build(
     )
     reference = ReferenceData(autotask)
     db = Database(engine)
-    runner = Runner(client=autotask, reference=reference, db=db,
-                    impersonate=settings.autotask_impersonate,
-                    billing_admin_emails=settings.billing_admins)  # fmt: skip
+    runner = Runner(
+        client=autotask,
+        reference=reference,
+        db=db,
+        impersonate=settings.autotask_impersonate,
+        billing_admin_emails=settings.billing_admins,
+        owner=f"{settings.replica[:48]}/{uuid.uuid4().hex[:8]}",
+    )  # unique if ids repeat; fmt: skip
     options = OptionSources(autotask, reference)
     directory = Directory(reference, settings.onboarders, settings.onboarding_admins)
     slack = web_client(settings) if settings.slack_mode != "off" else None
@@ -119,7 +127,7 @@ async def build(
             settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
             runner=runner, options=options, directory=directory, presenters=presenters,
             onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
-            slack=slack, reminders=reminders,
+            slack=slack, reminders=reminders, drain=Drain(),
         )  # fmt: skip
     finally:
         await http.aclose()

@@ -109,6 +109,8 @@ class Runner:
         self.owner = owner or uuid.uuid4().hex
         self.billing_admin_emails = list(billing_admin_emails)
         self._fresh: dict[str, Plan] = {}
+        # Set by the process on SIGTERM: runs stop between steps and hand their lease back.
+        self.draining = False
         self._facts_cache: dict[tuple[int, tuple[int, ...]], tuple[float, CompanyFacts]] = {}
 
     # ----- before the run ---------------------------------------------------------------------
@@ -244,10 +246,14 @@ class Runner:
 
         ctx = RunContext(self.client, plan.company_id, impersonate)
         status = "applied"
+        action: str | None = None  # the audit event, when not run_<status>
         ended: _Ended | None = None
         for step in steps:
             if states.get(step.key) == "done":
                 continue
+            if self.draining:  # still "applying", with no lease: another replica takes it over
+                status, action = "applying", "run_handed_back"
+                break
             state = "running" if step.has_changes else "skipped"
             started = await self._boundary(onboarding_id, actor, ended, (step, state), on_progress)
             ended = None
@@ -266,7 +272,7 @@ class Runner:
             ended = _Ended(step, "done", writes)
         if ended is not None:
             await self._boundary(onboarding_id, actor, ended, None, on_progress)
-        return await self._finish(onboarding_id, status, plan, ctx.secrets)
+        return await self._finish(onboarding_id, status, plan, ctx.secrets, action=action)
 
     async def cancel(self, onboarding_id: str) -> bool:
         async with self.db.transaction() as session:
@@ -329,15 +335,20 @@ class Runner:
                 await on_progress(view)
         return started
 
+    async def release_leases(self) -> int:
+        """Hand back the runs this process still holds: at shutdown, after the drain bound."""
+        async with self.db.transaction() as session:
+            return await repo.release_leases(session, owner=self.owner)
+
     async def _finish(
         self, onboarding_id: str, status: str, plan: Plan | None, secrets: list[PortalSecret],
-        *, error_all: str | None = None,
+        *, error_all: str | None = None, action: str | None = None,
     ) -> RunReport:  # fmt: skip
         async with self.db.transaction() as session:
             await repo.release_onboarding(
                 session, onboarding_id=onboarding_id, owner=self.owner, status=status
             )
-            await repo.record_event(session, actor=self.owner, action=f"run_{status}", onboarding_id=onboarding_id,
+            await repo.record_event(session, actor=self.owner, action=action or f"run_{status}", onboarding_id=onboarding_id,
                                     detail={"error": error_all} if error_all else {})  # fmt: skip
         report = await self.report(onboarding_id)
         report.secrets = secrets
