@@ -19,6 +19,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot import __version__
 from bot.container import Container, build
 from bot.doctor import Check, render, run_checks
+from bot.logs import configure
 from bot.sandbox_server import create_sandbox_app
 from bot.scheduler import refresh_reference, start_scheduler
 from bot.server import create_app
@@ -26,6 +27,7 @@ from bot.settings import Settings
 from handlers.console import ConsolePresenter, Prompter, console_presenter, resume, run_answers_file
 from services.autotask.sandbox import (
     SANDBOX_INTEGRATION_CODE,
+    SANDBOX_SECRET,
     SANDBOX_USERNAME,
     SandboxTransport,
     open_tenant,
@@ -68,13 +70,22 @@ def startup_lines(settings: Settings) -> list[str]:
     return lines
 
 
-def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+def _logging(settings: Settings, *, terminal: bool = False) -> None:
+    """The process's log handler. A terminal session logs warnings only unless ``LOG_LEVEL``
+    is set, so log lines do not interleave with its prompts and reports."""
+    quiet = terminal and "log_level" not in settings.model_fields_set
+    sandbox = (
+        [SANDBOX_SECRET, SANDBOX_INTEGRATION_CODE] if settings.autotask_mode == "sandbox" else []
     )
-    # httpx logs every request URL at INFO; keep the terminal front-end readable.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure(settings, secrets=sandbox, level=logging.WARNING if quiet else None)
+
+
+def _say(settings: Settings, line: str) -> None:
+    """Start-up lines: plain for a terminal, log events when the log is JSON (one format)."""
+    if settings.log_format == "json":
+        logger.info(line)
+    else:
+        click.echo(line)
 
 
 def _locale(lang: str | None) -> str:
@@ -105,7 +116,7 @@ def run(lang: str | None) -> None:
     settings = load_settings()
     _logging(settings)
     for line in startup_lines(settings):
-        click.echo(line)
+        _say(settings, line)
     asyncio.run(_serve(settings, lang))
 
 
@@ -122,7 +133,7 @@ async def _serve(settings: Settings, lang: str | None) -> None:
             ", POST /slack/events" if settings.slack_mode == "http" else ""
         )
         port = runner.addresses[0][1] if runner.addresses else settings.port  # PORT=0: the OS's
-        click.echo(f"HTTP: listening on http://{settings.host}:{port} ({routes})")
+        _say(settings, f"HTTP: listening on http://{settings.host}:{port} ({routes})")
         scheduler = start_scheduler(container)
         warm = asyncio.ensure_future(
             refresh_reference(container)
@@ -130,11 +141,14 @@ async def _serve(settings: Settings, lang: str | None) -> None:
         socket = await _socket_mode(container) if settings.slack_mode == "socket" else None
         try:
             if settings.slack_mode == "off" and sys.stdin.isatty():
-                click.echo("Local mode: starting the terminal front-end (Ctrl+C to stop).")
+                _say(settings, "Local mode: starting the terminal front-end (Ctrl+C to stop).")
                 await _until_stopped(_prompter(container, lang).run(), stop)
             else:
                 if settings.slack_mode == "off":
-                    click.echo("Local mode, no terminal: use `onboard-bot onboard --answers FILE`.")
+                    _say(
+                        settings,
+                        "Local mode, no terminal: use `onboard-bot onboard --answers FILE`.",
+                    )
                 await stop.wait()
         finally:
             warm.cancel()
@@ -190,7 +204,7 @@ async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
     token = container.settings.slack_app_token.get_secret_value()
     handler = SocketModeHandler(build_app(container), token, container.drain)
     await handler.connect_async()
-    click.echo("Slack: connected in Socket Mode")
+    _say(container.settings, "Slack: connected in Socket Mode")
     return handler
 
 
@@ -249,7 +263,7 @@ def onboard(
 ) -> None:
     """Onboard a client from the terminal: prompts, or an answers file (dry run unless --apply)."""
     settings = load_settings()
-    _logging(settings)
+    _logging(settings, terminal=True)
     sys.exit(asyncio.run(_onboard(settings, answers_file, do_apply, resume_id, lang)))
 
 

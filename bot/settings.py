@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 (a server that Slack must reach)
     port: int = 3000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     replica_id: str | None = None  # unset: hostname-pid
     shutdown_timeout: float = 25.0
 
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
         if value.startswith("sqlite:///"):
             return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("shutdown_timeout")
     @classmethod

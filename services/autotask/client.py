@@ -382,6 +382,7 @@ class AutotaskClient:
         impersonate: int | None,
     ) -> Json:
         headers = {"ImpersonationResourceId": str(impersonate)} if impersonate else {}
+        started = time.monotonic()
         try:
             response = await self._http.request(
                 method, url, json=json, headers=headers, auth=self._auth
@@ -395,6 +396,8 @@ class AutotaskClient:
             )
             self.reachability.failed(lost)
             raise lost from None
+        logger.debug("Autotask %s %s -> HTTP %d in %.0f ms", operation, entity,
+                     response.status_code, (time.monotonic() - started) * 1000)  # fmt: skip
         body = _json(response)
         if response.status_code == 200:
             self.reachability.succeeded()

@@ -98,6 +98,8 @@ async def scene(postgres_url: str) -> AsyncIterator[Scene]:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": stub.url,
             "AUTOTASK_MAX_RETRIES": "0",
+            "LOG_FORMAT": "json",
+            "REPLICA_ID": "bot-1",
         }
         try:
             yield Scene(sandbox, db, runner, onboarding_id, env)
@@ -158,6 +160,13 @@ async def test_sigterm_finishes_the_step_in_flight_hands_the_run_back_and_exits_
 
         scene.sandbox.release.set()
         assert await bot.exited(within=30) == 0
+
+    log = bot.json_lines()
+    assert len(log) == len(bot.output)  # JSON, every line, start-up lines included
+    assert all(line["replica"] == "bot-1" for line in log)
+    handed_back = next(line for line in log if line["message"] == "run ended: run_handed_back")
+    assert handed_back["onboarding_id"] == scene.onboarding_id and handed_back["step"]
+    assert log[-1]["message"].startswith("stopped")
 
     onboarding, steps, recorded = await _state(scene)
     assert onboarding.lease_owner is None and onboarding.status == "applying"
