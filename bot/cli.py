@@ -202,7 +202,9 @@ async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
 
     assert container.settings.slack_app_token is not None
     token = container.settings.slack_app_token.get_secret_value()
-    handler = SocketModeHandler(build_app(container), token, container.drain)
+    handler: AsyncSocketModeHandler = SocketModeHandler(
+        build_app(container), token, container.drain
+    )
     await handler.connect_async()
     _say(container.settings, "Slack: connected in Socket Mode")
     return handler

@@ -12,19 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services.autotask.errors import (
-    AuthenticationError,
-    AutotaskError,
-    ServerError,
-    TransportError,
-    ZoneDiscoveryError,
-)
+from services.autotask.errors import AutotaskError, Failure
 
 logger = logging.getLogger(__name__)
 
-# Failures that say nothing came back from Autotask, or nothing usable: the network, a gateway,
-# refused credentials. A business-rule refusal or a thread-limit rejection means Autotask answered.
-_UNREACHABLE = (TransportError, ZoneDiscoveryError, ServerError, AuthenticationError)
+# What makes a replica useless until it changes: no answer from Autotask (network, timeouts, a
+# gateway's bare 5xx), or credentials Autotask refuses. A refusal in Autotask's own words, a
+# permission or a busy answer means Autotask is there. The errors' own ``failure`` decides, as it
+# does for what front-ends tell the user.
+_UNUSABLE = (Failure.UNREACHABLE, Failure.CREDENTIALS)
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ class Reachability:
         self.last_exchange = self._clock()
 
     def failed(self, error: AutotaskError) -> None:
-        if not isinstance(error, _UNREACHABLE):
+        if error.failure not in _UNUSABLE:
             self.succeeded()
             return
         self.failures += 1
