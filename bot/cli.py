@@ -189,9 +189,7 @@ async def _drain(
     scheduler.shutdown(wait=False)
     if not await container.drain.wait(timeout):
         cut = await container.drain.cancel_rest()
-        logger.warning(
-            "shutdown: %d task(s) still running after %.0f s were cancelled", cut, timeout
-        )
+        logger.warning("shutdown: cancelled after %.0f s: %s", timeout, ", ".join(cut) or "-")
     released = await container.runner.release_leases()
     await runner.cleanup()
     logger.info("stopped (%d run lease(s) still held were handed back)", released)

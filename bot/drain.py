@@ -80,14 +80,15 @@ class Drain:
             return False
         return True
 
-    async def cancel_rest(self, grace: float = 2.0) -> int:
-        """Cancel the tasks still running after the bound; returns how many there were."""
+    async def cancel_rest(self, grace: float = 2.0) -> list[str]:
+        """Cancel the tasks still running after the bound; returns what they were running."""
         tasks = [t for t in self._tasks if not t.done()]
+        names = [getattr(t.get_coro(), "__qualname__", t.get_name()) for t in tasks]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
-        return len(tasks)
+        return names
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
