@@ -14,7 +14,6 @@ from services.store.engine import ping
 logger = logging.getLogger(__name__)
 
 CONTAINER = web.AppKey("container", Container)
-PROBE = web.AppKey("autotask_probe", asyncio.Task[None])
 DATABASE_TIMEOUT = 3.0  # a probe must answer before the load balancer's own timeout
 AUTOTASK_RECHECK = 5.0  # while Autotask looks unreachable, one real call at most this often
 HEALTH_ROUTES = ("/healthz", "/readyz")
@@ -45,28 +44,37 @@ async def readyz(request: web.Request) -> web.Response:
     verdict = container.autotask.reachability.verdict()
     if not verdict.reachable:
         problems["autotask"] = verdict.detail
-        _recheck_autotask(request.app)
+        request.app[RECHECK].start(container)
     status = 503 if problems else 200
     return web.json_response(
         {"status": "not ready" if problems else "ready", **problems}, status=status
     )
 
 
-def _recheck_autotask(app: web.Application) -> None:
-    container = app[CONTAINER]
-    running = app.get(PROBE)
-    if running is not None and not running.done():
-        return
-    if container.autotask.reachability.idle_for() < AUTOTASK_RECHECK or container.drain.draining:
-        return
+class _Recheck:
+    """At most one background Autotask call at a time, and none sooner than AUTOTASK_RECHECK."""
 
-    async def probe() -> None:
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, container: Container) -> None:
+        if self.task is not None and not self.task.done():
+            return
+        if container.autotask.reachability.idle_for() < AUTOTASK_RECHECK:
+            return
+        if container.drain.draining:
+            return
+        self.task = asyncio.ensure_future(self._probe(container))
+
+    @staticmethod
+    async def _probe(container: Container) -> None:
         try:
             await container.autotask.read_threshold()  # the cheapest call; records its outcome
         except Exception as exc:
             logger.info("Autotask still unreachable: %s", type(exc).__name__)
 
-    app[PROBE] = asyncio.ensure_future(probe())
+
+RECHECK = web.AppKey("autotask_recheck", _Recheck)
 
 
 @web.middleware
@@ -83,6 +91,7 @@ async def refuse_while_draining(request: web.Request, handler: Handler) -> web.S
 def create_app(container: Container) -> web.Application:
     app = web.Application(middlewares=[refuse_while_draining])
     app[CONTAINER] = container
+    app[RECHECK] = _Recheck()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if container.settings.slack_mode == "http":
