@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import click
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import ValidationError
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot import __version__
 from bot.container import Container, build
 from bot.doctor import Check, render, run_checks
+from bot.logs import configure
 from bot.sandbox_server import create_sandbox_app
 from bot.scheduler import refresh_reference, start_scheduler
 from bot.server import create_app
@@ -23,6 +27,7 @@ from bot.settings import Settings
 from handlers.console import ConsolePresenter, Prompter, console_presenter, resume, run_answers_file
 from services.autotask.sandbox import (
     SANDBOX_INTEGRATION_CODE,
+    SANDBOX_SECRET,
     SANDBOX_USERNAME,
     SandboxTransport,
     open_tenant,
@@ -31,6 +36,8 @@ from services.i18n import Translator
 from services.onboarding.actor import LOCAL
 from services.store.engine import describe
 from services.store.migrate import upgrade
+
+logger = logging.getLogger(__name__)
 
 
 def load_settings() -> Settings:
@@ -79,13 +86,22 @@ def _teams_line(settings: Settings) -> str:
     return "Teams: not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)"
 
 
-def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+def _logging(settings: Settings, *, terminal: bool = False) -> None:
+    """The process's log handler. A terminal session logs warnings only unless ``LOG_LEVEL``
+    is set, so log lines do not interleave with its prompts and reports."""
+    quiet = terminal and "log_level" not in settings.model_fields_set
+    sandbox = (
+        [SANDBOX_SECRET, SANDBOX_INTEGRATION_CODE] if settings.autotask_mode == "sandbox" else []
     )
-    # httpx logs every request URL at INFO; keep the terminal front-end readable.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure(settings, secrets=sandbox, level=logging.WARNING if quiet else None)
+
+
+def _say(settings: Settings, line: str) -> None:
+    """Start-up lines: plain for a terminal, log events when the log is JSON (one format)."""
+    if settings.log_format == "json":
+        logger.info(line)
+    else:
+        click.echo(line)
 
 
 def _locale(lang: str | None) -> str:
@@ -116,14 +132,16 @@ def run(lang: str | None) -> None:
     settings = load_settings()
     _logging(settings)
     for line in startup_lines(settings):
-        click.echo(line)
+        _say(settings, line)
     asyncio.run(_serve(settings, lang))
 
 
 async def _serve(settings: Settings, lang: str | None) -> None:
     await upgrade(settings.database_url)
     async with build(settings) as container:
-        runner = web.AppRunner(create_app(container))
+        container.drain.install(asyncio.get_running_loop())
+        stop = _stop_on_signals()
+        runner = web.AppRunner(create_app(container), shutdown_timeout=5.0)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
@@ -131,7 +149,8 @@ async def _serve(settings: Settings, lang: str | None) -> None:
             ", POST /slack/events" if settings.slack_mode == "http" else ""
         )
         routes += ", POST /api/messages" if settings.teams_mode != "off" else ""
-        click.echo(f"HTTP: listening on http://{settings.host}:{settings.port} ({routes})")
+        port = runner.addresses[0][1] if runner.addresses else settings.port  # PORT=0: the OS's
+        _say(settings, f"HTTP: listening on http://{settings.host}:{port} ({routes})")
         scheduler = start_scheduler(container)
         warm = asyncio.ensure_future(
             refresh_reference(container)
@@ -139,28 +158,70 @@ async def _serve(settings: Settings, lang: str | None) -> None:
         socket = await _socket_mode(container) if settings.slack_mode == "socket" else None
         try:
             if settings.slack_mode == "off" and sys.stdin.isatty():
-                click.echo("Local mode: starting the terminal front-end (Ctrl+C to stop).")
-                await _prompter(container, lang).run()
+                _say(settings, "Local mode: starting the terminal front-end (Ctrl+C to stop).")
+                await _until_stopped(_prompter(container, lang).run(), stop)
             else:
                 if settings.slack_mode == "off":
-                    click.echo("Local mode, no terminal: use `onboard-bot onboard --answers FILE`.")
-                await asyncio.Event().wait()
+                    _say(
+                        settings,
+                        "Local mode, no terminal: use `onboard-bot onboard --answers FILE`.",
+                    )
+                await stop.wait()
         finally:
             warm.cancel()
-            scheduler.shutdown(wait=False)
-            if socket is not None:
-                await socket.close_async()
-            await runner.cleanup()
+            await _drain(container, runner, scheduler, socket)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """SIGTERM (orchestrators) and SIGINT (Ctrl+C) both start a graceful shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until_stopped(work: Awaitable[object], stop: asyncio.Event) -> None:
+    task, stopped = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, stopped):
+        pending.cancel()
+
+
+async def _drain(
+    container: Container,
+    runner: web.AppRunner,
+    scheduler: AsyncIOScheduler,
+    socket: AsyncSocketModeHandler | None,
+) -> None:
+    """Stop taking work, let accepted requests and each run's current step finish (at most
+    ``SHUTDOWN_TIMEOUT``), hand every run lease back, then close."""
+    timeout = container.settings.shutdown_timeout
+    logger.info("shutting down: draining for at most %.0f s (%d in progress)", timeout,
+                container.drain.busy)  # fmt: skip
+    container.drain.start()  # /readyz says 503; new Slack requests get 503
+    container.runner.draining = True  # runs stop before their next step
+    if socket is not None:
+        await socket.close_async()
+    scheduler.shutdown(wait=False)
+    if not await container.drain.wait(timeout):
+        cut = await container.drain.cancel_rest()
+        logger.warning("shutdown: cancelled after %.0f s: %s", timeout, ", ".join(cut) or "-")
+    released = await container.runner.release_leases()
+    await runner.cleanup()
+    logger.info("stopped (%d run lease(s) still held were handed back)", released)
 
 
 async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
-    from bot.slack import build_app
+    from bot.slack import SocketModeHandler, build_app
 
     assert container.settings.slack_app_token is not None
     token = container.settings.slack_app_token.get_secret_value()
-    handler = AsyncSocketModeHandler(build_app(container), token)
+    handler: AsyncSocketModeHandler = SocketModeHandler(
+        build_app(container), token, container.drain
+    )
     await handler.connect_async()
-    click.echo("Slack: connected in Socket Mode")
+    _say(container.settings, "Slack: connected in Socket Mode")
     return handler
 
 
@@ -243,7 +304,7 @@ def onboard(
 ) -> None:
     """Onboard a client from the terminal: prompts, or an answers file (dry run unless --apply)."""
     settings = load_settings()
-    _logging(settings)
+    _logging(settings, terminal=True)
     sys.exit(asyncio.run(_onboard(settings, answers_file, do_apply, resume_id, lang)))
 
 

@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 async def refresh_reference(container: Container) -> None:
     """Reload picklists, lookups and the company list, so form pages and typeahead hit a warm cache."""
+    if container.drain.draining:
+        return  # housekeeping, not accepted work: a shutdown cancels it rather than waits
     try:
         await container.reference.refresh_all()
         await container.options.companies()
@@ -22,14 +24,15 @@ async def refresh_reference(container: Container) -> None:
 
 async def sweep_reminders(container: Container) -> None:
     """Due reminders: the row claim, not the scheduler, makes each nudge happen once."""
-    if container.reminders is None:
+    if container.reminders is None or container.drain.draining:
         return
-    try:
-        result = await container.reminders.sweep()
-        if result.claimed:
-            logger.info("reminder sweep: %s", result)
-    except Exception:
-        logger.exception("reminder sweep failed; the next one retries")
+    with container.drain.work():  # a sweep under way finishes before the process exits
+        try:
+            result = await container.reminders.sweep()
+            if result.claimed:
+                logger.info("reminder sweep: %s", result)
+        except Exception:
+            logger.exception("reminder sweep failed; the next one retries")
 
 
 def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> AsyncIOScheduler:

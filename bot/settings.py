@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 (a server that Slack must reach)
     port: int = 3000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    replica_id: str | None = None  # unset: hostname-pid
+    shutdown_timeout: float = 25.0
 
     billing_admins: CommaList = []
     onboarders: CommaList = []
@@ -95,6 +100,18 @@ class Settings(BaseSettings):
             return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
         return value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("shutdown_timeout")
+    @classmethod
+    def _timeout(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("SHUTDOWN_TIMEOUT is in seconds and cannot be negative")
+        return value
+
     @field_validator("autotask_concurrency")
     @classmethod
     def _concurrency(cls, value: int) -> int:
@@ -124,6 +141,12 @@ class Settings(BaseSettings):
         return self
 
     @computed_field  # type: ignore[prop-decorator]  # mypy cannot type it (python/mypy#1362; pydantic docs)
+    @property
+    def replica(self) -> str:
+        """Names this process in logs and run leases: ``REPLICA_ID``, else hostname-pid."""
+        return self.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def autotask_mode(self) -> Literal["sandbox", "live"]:
         return "live" if self.autotask_username else "sandbox"

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.settings import Settings
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import NO_DELAY_RETRIES, EntityLimiter
 from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sandbox_credentials
@@ -32,7 +33,7 @@ POSTGRES_URL = os.environ.get(
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's own settings or .env."""
     for key in list(os.environ):
-        if key.startswith(_OUR_PREFIXES):
+        if key.startswith(_OUR_PREFIXES) or key.lower() in Settings.model_fields:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 

@@ -182,6 +182,17 @@ async def release_onboarding(
     await session.execute(stmt)
 
 
+async def release_leases(session: AsyncSession, *, owner: str) -> int:
+    """Hand back every run lease ``owner`` holds (a replica shutting down); statuses stay."""
+    stmt = (
+        update(Onboarding)
+        .where(Onboarding.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
 async def request_cancel(session: AsyncSession, *, onboarding_id: str) -> bool:
     stmt = (
         update(Onboarding)

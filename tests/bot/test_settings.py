@@ -59,3 +59,30 @@ def test_public_url_must_be_a_url() -> None:
     )
     with pytest.raises(ValidationError, match="PUBLIC_URL"):
         Settings(_env_file=None, public_url="bot.example.com")
+
+
+def test_log_format_is_text_or_json_and_says_so_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert Settings(_env_file=None).log_format == "json"
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError, match="log_format"):
+        Settings(_env_file=None)
+
+
+def test_a_replica_is_named_by_replica_id_or_else_by_host_and_process() -> None:
+    import os
+    import socket
+
+    assert Settings(_env_file=None, replica_id="bot-2").replica == "bot-2"
+    assert Settings(_env_file=None).replica == f"{socket.gethostname()}-{os.getpid()}"
+
+
+def test_env_example_names_only_settings_and_every_setting() -> None:
+    """The file operators copy: a misspelt name there would be silently ignored."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    names = {line.split("=", 1)[0] for line in example.read_text().splitlines()
+             if line and not line.startswith("#")}  # fmt: skip
+    compose_only = {"POSTGRES_PASSWORD", "PUBLIC_PORT"}
+    assert names - compose_only == {name.upper() for name in Settings.model_fields}
