@@ -116,6 +116,8 @@ def writes(calls: list[Any]) -> list[Any]:
 
 
 OUR_TABLES = (
+    "autotask_webhooks",
+    "job_runs",
     "reminder_schedules",
     "step_runs",
     "audit_events",
