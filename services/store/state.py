@@ -34,9 +34,11 @@ async def claim_job_run(
     """``True`` for the one caller, of all replicas, that may run ``name`` now (at most once per
     ``every``)."""
     first = await session.execute(
-        _insert_ignoring_duplicates(session, JobRun, {"name": name, "last_run_at": now})
+        _insert_ignoring_duplicates(session, JobRun, {"name": name, "last_run_at": now}).returning(
+            JobRun.name
+        )  # psycopg reports no rowcount for ON CONFLICT DO NOTHING
     )
-    if _rowcount(first) == 1:
+    if first.first() is not None:
         return True
     claimed = await session.execute(
         update(JobRun)
