@@ -1,4 +1,4 @@
-"""The one aiohttp web server of the process: health routes now, chat platforms as they land."""
+"""The one aiohttp web server of the process: health, chat platforms, Autotask's webhook calls."""
 
 from __future__ import annotations
 
@@ -42,4 +42,12 @@ def create_app(container: Container) -> web.Application:
         from bot.slack import build_app, events_route
 
         app.router.add_post("/slack/events", events_route(build_app(container)))
+    if container.callbacks is not None:
+        from bot.webhooks import add_routes
+
+        add_routes(app, container.callbacks)
+    if container.sandbox is not None:  # the built-in sandbox: act in it as an Autotask admin
+        from bot.sandbox_server import add_control_routes
+
+        add_control_routes(app, container.sandbox)
     return app

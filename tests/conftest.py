@@ -18,7 +18,8 @@ from services.autotask.zones import Credentials
 from tests.autotask_api import ConformanceRecorder
 from tests.support import Sleeps
 
-_OUR_PREFIXES = ("SLACK_", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS", "SANDBOX_")
+_OUR_PREFIXES = ("SLACK_", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS", "SANDBOX_",
+                 "PUBLIC_URL", "REMINDER_")  # fmt: skip
 # CI and a laptop use database `test`; TEST_POSTGRES_URL lets parallel checkouts use their own.
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
