@@ -7,6 +7,7 @@ readiness check that a callout may lead to runs after the answer has gone back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from aiohttp import web
 from services.reminders.callbacks import MAX_BODY, CallbackReceiver, Verdict
 from services.reminders.webhooks import CALLBACK_PATH, DEACTIVATION_PATH
 
+logger = logging.getLogger(__name__)
 SIGNATURE = "X-Hook-Signature"
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 

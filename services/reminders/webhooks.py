@@ -166,8 +166,8 @@ class CompanyWebhookRegistry:
         if report.unsupported:
             report.state = "partial"
         if report.duplicates:
-            logger.warning("Autotask has other company webhooks with our name or URL: %s; "
-                           "delete them in Autotask (Admin > Extensions & Integrations)",
+            logger.warning("Autotask has other company webhooks with our name or URL: %s; this "
+                           "one is kept, delete the others (DELETE /CompanyWebhooks/{id})",
                            report.duplicates)  # fmt: skip
         await self._record(report)
         return report

@@ -155,3 +155,16 @@ async def test_two_installations_on_one_tenant_keep_their_own_webhooks(
     b = await _registry(autotask, db, config=other).sync()
     assert a.webhook_id != b.webhook_id and len(sandbox.tenant.table("CompanyWebhooks")) == 2
     assert (await _registry(autotask, db).sync()).webhook_id == a.webhook_id
+
+
+async def test_twins_left_by_someone_else_are_reported_and_our_oldest_is_kept(
+    autotask: AutotaskClient, sandbox: SandboxTransport, db: Database
+) -> None:
+    first = await _registry(autotask, db).sync()
+    twin = await autotask.create(
+        "CompanyWebhooks", {**_registry(autotask, db)._desired(), "isActive": False}
+    )
+    report = await _registry(autotask, db).sync()
+    assert report.webhook_id == first.webhook_id and report.duplicates == [twin]
+    assert "other webhooks with our name or URL: " + str(twin) in report.describe()
+    assert len(sandbox.tenant.table("CompanyWebhooks")) == 2  # reported, never deleted
