@@ -6,6 +6,7 @@ No sweep runs unless a test calls one: a reminder that closes here closed becaus
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -294,3 +295,19 @@ async def test_the_callout_is_answered_before_autotask_is_read(bots: Bots) -> No
     await bots.first.idle()
     assert time.monotonic() - started >= 1.5  # the read happened, after the answer
     assert {r.status for r in await _rows(bots)} == {"closed"}
+
+
+async def test_the_webhook_secret_never_reaches_a_log(
+    bots: Bots, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    registry = bots.first.webhooks
+    await registry.sync()
+    report = await registry.inspect()
+    tenant = bots.sandbox.tenant
+    bots.sandbox.webhooks.admin_edit(company_id(tenant, "Acme Dental"), {"taxID": "1"},
+                                     resource_id=resource_id(tenant, "Beatriz", "Lima"))  # fmt: skip
+    await bots.delivered()
+    await bots.post(CALLBACK, b"{}", {"X-Hook-Signature": "sha1=forged"})
+    assert caplog.records and SECRET not in caplog.text
+    assert SECRET not in repr(report) + repr(registry.config) + report.describe()
