@@ -1,4 +1,4 @@
-"""``onboard-bot``: run | sandbox | migrate | doctor | onboard."""
+"""``onboard-bot``: run | sandbox | migrate | doctor | onboard | webhooks sync."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ from bot.container import Container, build
 from bot.doctor import Check, render, run_checks
 from bot.logs import configure
 from bot.sandbox_server import create_sandbox_app
-from bot.scheduler import refresh_reference, start_scheduler
+from bot.scheduler import refresh_reference, start_scheduler, sync_webhook
 from bot.server import create_app
 from bot.settings import Settings
 from handlers.console import ConsolePresenter, Prompter, console_presenter, resume, run_answers_file
+from services.autotask.errors import AutotaskError
 from services.autotask.sandbox import (
     SANDBOX_INTEGRATION_CODE,
     SANDBOX_SECRET,
@@ -34,6 +35,7 @@ from services.autotask.sandbox import (
 )
 from services.i18n import Translator
 from services.onboarding.actor import LOCAL
+from services.reminders.webhooks import CALLBACK_PATH, PERMISSION_FIX, WebhookReport
 from services.store.engine import describe
 from services.store.migrate import upgrade
 
@@ -84,6 +86,19 @@ def _teams_line(settings: Settings) -> str:
             "activities are accepted only when their serviceUrl is on this machine"
         )
     return "Teams: not configured (set TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID)"
+
+
+def _webhook_line(settings: Settings) -> str:
+    if settings.webhooks_enabled:
+        return (
+            f"Autotask webhook: {settings.public_url}{CALLBACK_PATH}, registering now (the "
+            f"safety-net sweep runs every {settings.reminder_sweep_minutes_with_webhook:g} min "
+            f"while it is healthy, else every {settings.reminder_sweep_minutes:g})"
+        )
+    return (
+        "Autotask webhook: off (set PUBLIC_URL and AUTOTASK_WEBHOOK_SECRET); finished invoice "
+        f"setups are noticed by the safety-net sweep every {settings.reminder_sweep_minutes:g} min"
+    )
 
 
 def _logging(settings: Settings, *, terminal: bool = False) -> None:
@@ -150,11 +165,16 @@ async def _serve(settings: Settings, lang: str | None) -> None:
         )
         routes += ", POST /api/messages" if settings.teams_mode != "off" else ""
         port = runner.addresses[0][1] if runner.addresses else settings.port  # PORT=0: the OS's
+        if container.callbacks is not None:
+            routes += f", POST {CALLBACK_PATH}[/deactivated]"
         _say(settings, f"HTTP: listening on http://{settings.host}:{port} ({routes})")
+        _say(settings, _webhook_line(settings))
         scheduler = start_scheduler(container)
         warm = asyncio.ensure_future(
             refresh_reference(container)
         )  # typeahead starts from a warm cache
+        # after the server listens, so that Autotask can reach the URL it is given
+        webhook = asyncio.ensure_future(sync_webhook(container))
         socket = await _socket_mode(container) if settings.slack_mode == "socket" else None
         try:
             if settings.slack_mode == "off" and sys.stdin.isatty():
@@ -169,6 +189,7 @@ async def _serve(settings: Settings, lang: str | None) -> None:
                 await stop.wait()
         finally:
             warm.cancel()
+            webhook.cancel()
             await _drain(container, runner, scheduler, socket)
 
 
@@ -287,6 +308,39 @@ def teams_package(output: Path, app_version: str, developer: str | None, website
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {output} for Teams app {settings.teams_app_id} (manifest v1.29).")
     click.echo("Upload it in Teams: Apps > Manage your apps > Upload an app.")
+
+
+@main.group()
+def webhooks() -> None:
+    """The Autotask company webhook that reports finished invoice setups."""
+
+
+@webhooks.command("sync")
+def webhooks_sync() -> None:
+    """Create or repair this installation's company webhook (also done by `run`)."""
+    settings = load_settings()
+    _logging(settings)
+    if not settings.webhooks_enabled:
+        raise click.ClickException(
+            "set PUBLIC_URL and AUTOTASK_WEBHOOK_SECRET first: Autotask needs the URL to call "
+            "and the key to sign with"
+        )
+    report = asyncio.run(_sync(settings))
+    click.echo(f"Autotask company webhook: {report.describe()}")
+    if report.fix:
+        click.echo(f"  -> {report.fix}")
+    if not report.ok:
+        sys.exit(1)
+
+
+async def _sync(settings: Settings) -> WebhookReport:
+    await upgrade(settings.database_url)
+    async with build(settings) as container:
+        assert container.webhooks is not None
+        try:
+            return await container.webhooks.sync()
+        except AutotaskError as exc:
+            raise click.ClickException(f"Autotask refused: {exc}\n  -> {PERMISSION_FIX}") from None
 
 
 @main.command()

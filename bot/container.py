@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,7 +26,10 @@ from services.onboarding.options import OptionSources
 from services.onboarding.presenter import Presenters
 from services.onboarding.runner import Runner
 from services.onboarding.service import OnboardingService
+from services.reminders.callbacks import CallbackReceiver
+from services.reminders.safety_net import SafetyNet
 from services.reminders.service import Reminders
+from services.reminders.webhooks import CompanyWebhookRegistry, WebhookConfig
 from services.store.autotask_slots import SharedEntityLimiter, lock_engine
 from services.store.db import Database
 from services.store.engine import is_postgres, make_engine
@@ -49,6 +53,9 @@ class Container:
     drain: Drain
     slack: AsyncWebClient | None = None
     reminders: Reminders | None = None  # when a chat platform that can deliver them is configured
+    webhooks: CompanyWebhookRegistry | None = None  # the Autotask company webhook (registration)
+    callbacks: CallbackReceiver | None = None  # its callouts; None unless PUBLIC_URL and secret
+    safety_net: SafetyNet | None = None
 
 
 def autotask_credentials(settings: Settings) -> Credentials:
@@ -122,15 +129,47 @@ async def build(
     presenters = Presenters()
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
                                    presenters=presenters, reminders=reminders)  # fmt: skip
+    container = Container(
+        settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
+        runner=runner, options=options, directory=directory, presenters=presenters,
+        onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
+        slack=slack, reminders=reminders, drain=Drain(),
+    )  # fmt: skip
+    _webhooks(container)
     try:
-        yield Container(
-            settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
-            runner=runner, options=options, directory=directory, presenters=presenters,
-            onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
-            slack=slack, reminders=reminders, drain=Drain(),
-        )  # fmt: skip
+        yield container
     finally:
+        if container.callbacks is not None:
+            await container.callbacks.aclose()
         await http.aclose()
         if isinstance(limiter, SharedEntityLimiter):
             await limiter.close()
         await engine.dispose()
+
+
+def _webhooks(container: Container) -> None:
+    """The company webhook, its receiver and the safety-net sweep that covers for it."""
+    settings = container.settings
+    config = None
+    if settings.public_url and settings.autotask_webhook_secret:
+        config = WebhookConfig(settings.public_url, settings.autotask_webhook_secret)
+    registry = CompanyWebhookRegistry(
+        client=container.autotask, db=container.db, config=config, items=settings.reminder_items
+    )
+    container.webhooks = registry
+
+    def reminders() -> Reminders | None:  # None without a chat platform to deliver them
+        return container.reminders
+
+    if config is not None:
+        container.callbacks = CallbackReceiver(
+            secret=config.secret, db=container.db, registry=registry, reminders=reminders
+        )
+    container.safety_net = SafetyNet(
+        db=container.db,
+        reminders=reminders,
+        webhook_name=registry.name,
+        every=timedelta(minutes=settings.reminder_sweep_minutes),
+        every_with_webhook=timedelta(minutes=settings.reminder_sweep_minutes_with_webhook),
+        silence=timedelta(hours=settings.autotask_webhook_silence_hours),
+    )

@@ -35,6 +35,33 @@ async def sweep_reminders(container: Container) -> None:
             logger.exception("reminder sweep failed; the next one retries")
 
 
+async def safety_net(container: Container) -> None:
+    """Re-read every open reminder's company when the (stretchable) interval says so."""
+    if container.safety_net is None:
+        return
+    try:
+        result = await container.safety_net.tick()
+        if result is not None and result.companies:
+            logger.info("safety-net sweep: %s", result)
+    except Exception:
+        logger.exception("safety-net sweep failed; the next one retries")
+
+
+async def sync_webhook(container: Container) -> None:
+    """Register or repair the company webhook; failures leave the sweep at its normal pace."""
+    if container.webhooks is None or container.webhooks.config is None:
+        return
+    try:
+        report = await container.webhooks.sync()
+    except Exception as exc:
+        logger.error("Autotask company webhook: sync failed (%s); the safety-net sweep keeps its "
+                     "normal pace. Retry with `onboard-bot webhooks sync`", exc)  # fmt: skip
+        return
+    level = logging.INFO if report.state == "ready" else logging.WARNING
+    fix = f" -> {report.fix}" if report.fix else ""
+    logger.log(level, "Autotask company webhook: %s%s", report.describe(), fix)
+
+
 def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -53,6 +80,16 @@ def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> A
         minutes=1,
         args=[container],
         id="reminder-sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        safety_net,
+        "interval",
+        minutes=1,  # it decides itself whether its stretchable interval has passed
+        args=[container],
+        id="reminder-safety-net",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

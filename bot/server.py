@@ -1,4 +1,4 @@
-"""The one aiohttp web server of the process: health routes and the chat platforms."""
+"""The one aiohttp web server of the process: health, chat platforms, Autotask's webhook calls."""
 
 from __future__ import annotations
 
@@ -102,4 +102,12 @@ def create_app(container: Container) -> web.Application:
         from bot.teams import build_teams, mount
 
         mount(app, build_teams(container))
+    if container.callbacks is not None:
+        from bot.webhooks import add_routes
+
+        add_routes(app, container.callbacks)
+    if container.sandbox is not None:  # the built-in sandbox: act in it as an Autotask admin
+        from bot.sandbox_server import add_control_routes
+
+        add_control_routes(app, container.sandbox)
     return app

@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, SecretStr, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +71,50 @@ class Settings(BaseSettings):
         "billing_address",
         "attention",
     ]
+    # the safety-net sweep re-reads every open reminder's company this often...
+    reminder_sweep_minutes: float = 5.0
+    # ...and this often while the company webhook is healthy
+    reminder_sweep_minutes_with_webhook: float = 360.0
+
+    autotask_webhook_secret: SecretStr | None = None
+    # no callout for this long: stop relying on the webhook until one arrives
+    autotask_webhook_silence_hours: float = 24.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+            raise ValueError(
+                "PUBLIC_URL must be the bot's base URL, e.g. https://onboard.example.com"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("autotask_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value()
+        # Autotask takes up to 64 characters; shorter than 16 is too easy to guess
+        if not 16 <= len(text) <= 64 or any(c.isspace() for c in text):
+            raise ValueError(
+                "AUTOTASK_WEBHOOK_SECRET must be 16 to 64 characters without spaces "
+                "(e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator(
+        "reminder_sweep_minutes", "reminder_sweep_minutes_with_webhook",
+        "autotask_webhook_silence_hours",
+    )  # fmt: skip
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
 
     @field_validator("reminder_items")
     @classmethod
@@ -79,15 +124,6 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"REMINDER_ITEMS: unknown {unknown}; choose from {', '.join(known)}")
         return value
-
-    @field_validator("public_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("PUBLIC_URL must be a URL such as https://bot.example.com")
-        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -138,6 +174,16 @@ class Settings(BaseSettings):
                 "set all of TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID, or none of them "
                 "for anonymous local mode"
             )
+        if self.autotask_webhook_secret and not self.public_url:
+            raise ValueError(
+                "AUTOTASK_WEBHOOK_SECRET is set but PUBLIC_URL is not: Autotask needs the URL "
+                "to call (or unset the secret)"
+            )
+        if self.reminder_sweep_minutes_with_webhook < self.reminder_sweep_minutes:
+            raise ValueError(
+                "REMINDER_SWEEP_MINUTES_WITH_WEBHOOK is a stretched interval: it cannot be "
+                "shorter than REMINDER_SWEEP_MINUTES"
+            )
         return self
 
     @computed_field  # type: ignore[prop-decorator]  # mypy cannot type it (python/mypy#1362; pydantic docs)
@@ -150,6 +196,11 @@ class Settings(BaseSettings):
     @property
     def autotask_mode(self) -> Literal["sandbox", "live"]:
         return "live" if self.autotask_username else "sandbox"
+
+    @property
+    def webhooks_enabled(self) -> bool:
+        """Both set: register the company webhook and serve its two URLs."""
+        return bool(self.public_url and self.autotask_webhook_secret)
 
     @computed_field  # type: ignore[prop-decorator]  # as above: python/mypy#1362
     @property

@@ -21,7 +21,7 @@ from tests.support import Sleeps
 
 _OUR_PREFIXES = (
     "SLACK_", "TEAMS_", "PUBLIC_URL", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS",
-    "SANDBOX_",
+    "SANDBOX_", "REMINDER_",
 )  # fmt: skip
 # CI and a laptop use database `test`; TEST_POSTGRES_URL lets parallel checkouts use their own.
 POSTGRES_URL = os.environ.get(

@@ -1,5 +1,5 @@
 """ORM tables: drafts, onboardings, step runs, audit events, reminder schedules, chat
-conversations.
+conversations, webhook state.
 
 Tables only; the pydantic shapes of the same data live with the services that use them.
 Datetimes are timezone-aware UTC on PostgreSQL and stored as UTC on SQLite.
@@ -185,3 +185,34 @@ class ChatConversation(Base):
         Index("ix_chat_conversations_user", "platform", "user_id"),
         Index("ix_chat_conversations_directory", "platform", "directory_id"),
     )
+
+
+class WebhookState(Base):
+    """This installation's Autotask company webhook as last synced, and the signs of its health.
+
+    Shared by every replica: whichever one receives a callout or the deactivation notice records
+    it here, and every replica's safety-net sweep paces itself on it.
+    """
+
+    __tablename__ = "autotask_webhooks"
+
+    name: Mapped[str] = mapped_column(
+        String(50), primary_key=True
+    )  # the webhook's name in Autotask
+    webhook_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="missing")
+    fields: Mapped[list[Any]] = mapped_column(default=list)  # Companies fields it watches
+    unsupported: Mapped[list[Any]] = mapped_column(default=list)  # needed, but not offered
+    synced_at: Mapped[datetime | None] = mapped_column()
+    last_callback_at: Mapped[datetime | None] = mapped_column()
+    deactivated_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class JobRun(Base):
+    """When a job the replicas share last ran; claiming it makes it run once per interval overall."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column()
