@@ -1,4 +1,5 @@
-"""What the Slack listeners need, built once by ``bot/slack.py``."""
+"""What the Slack listeners share, built once by ``bot/slack.py``: the onboarding service, the
+reminders, and who a Slack user is (cached ``users.info`` and user-group look-ups)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from services.autotask.zones import company_url
-from services.directory import Directory, Person
-from services.onboarding.options import OptionSources
-from services.onboarding.runner import Runner
+from services.onboarding.actor import Actor
+from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
-from services.store.db import Database
 
 logger = logging.getLogger(__name__)
+
+PLATFORM = "slack"
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,7 @@ class SlackUser:
 
 @dataclass
 class SlackDeps:
-    runner: Runner
-    options: OptionSources
-    db: Database
-    directory: Directory
+    service: OnboardingService
     reminders: Reminders | None = None
     ack_budget: float = 2.0  # seconds of work allowed before an ack; Slack waits 3
     user_ttl: float = 600.0
@@ -76,15 +73,17 @@ class SlackDeps:
         self._users[user_id] = (time.monotonic(), user)
         return user
 
-    async def may_onboard(self, client: AsyncWebClient, user: SlackUser) -> Person:
-        """ONBOARDERS e-mails or Autotask resources, then membership of ONBOARDERS' user groups."""
-        person = await self.directory.person(user.email)
-        if person.allowed or not self.directory.groups:
-            return person
-        for group in self.directory.groups:
-            if user.id in await self._group_members(client, group):
-                return Person(person.email, person.resource_id, person.name, allowed=True)
-        return person
+    async def actor(self, client: AsyncWebClient, user_id: str) -> Actor:
+        """The person behind a Slack request, as the onboarding service checks them: the user id
+        Slack signed, never anything a view or a button carries."""
+        user = await self.user(client, user_id)
+
+        async def member_of(group: str) -> bool:
+            return user_id in await self._group_members(client, group)
+
+        return await self.service.identify(platform=PLATFORM, user_id=user_id, email=user.email,
+                                           locale=user.locale, tz=user.tz,
+                                           member_of=member_of)  # fmt: skip
 
     async def _group_members(self, client: AsyncWebClient, group: str) -> set[str]:
         cached = self._groups.get(group)
@@ -94,6 +93,3 @@ class SlackDeps:
         members = set(reply.get("users") or [])
         self._groups[group] = (time.monotonic(), members)
         return members
-
-    async def company_link(self, company_id: int) -> str | None:
-        return company_url(await self.runner.client.zone(), company_id)
