@@ -35,7 +35,7 @@ from services.onboarding.plan import Plan
 from services.onboarding.runner import Runner, RunReport
 from services.onboarding.service import OnboardingService
 from services.onboarding.steps import ContractServiceStep
-from tests.onboarding_support import managed_answers, sqlite_database, writes
+from tests.onboarding_support import managed_answers, sqlite_database, submitted, writes
 
 TARGET = 1.2
 
@@ -92,8 +92,8 @@ async def main() -> None:
         for label in ("first run", "re-run"):
             runner.reference = ReferenceData(client)  # a cold cache each time: count every read
             sandbox.reset_log()
-            onboarding_id, preview = await runner.submit(
-                answers, platform="bench", requested_by="bench"
+            onboarding_id, preview = await submitted(
+                runner, answers, platform="bench", requested_by="bench"
             )
             assert onboarding_id and preview.plan
             plan_reads = list(sandbox.calls)

@@ -155,26 +155,6 @@ class Runner:
             return Preview(request, issues)
         return Preview(request, [], build_plan(request, facts, today=self.clock().date()))
 
-    async def submit(
-        self,
-        answers: Mapping[str, Any],
-        *,
-        platform: str,
-        requested_by: str,
-        requester_resource_id: int | None = None,
-        draft_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-    ) -> tuple[str | None, Preview]:
-        """Store a validated onboarding and its planned steps; nothing is written to Autotask yet."""
-        preview = await self.preview(answers)
-        if preview.plan is None or preview.request is None:
-            return None, preview
-        onboarding_id = await self.store(
-            preview.request, preview.plan, platform=platform, requested_by=requested_by,
-            requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
-        )  # fmt: skip
-        return onboarding_id, preview
-
     async def store(
         self,
         request: OnboardingRequest,
@@ -267,10 +247,6 @@ class Runner:
         if ended is not None:
             await self._boundary(onboarding_id, actor, ended, None, on_progress)
         return await self._finish(onboarding_id, status, plan, ctx.secrets)
-
-    async def cancel(self, onboarding_id: str) -> bool:
-        async with self.db.transaction() as session:
-            return await repo.request_cancel(session, onboarding_id=onboarding_id)
 
     async def report(self, onboarding_id: str) -> RunReport:
         async with self.db.transaction() as session:
