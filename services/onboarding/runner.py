@@ -12,14 +12,14 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.autotask.client import AutotaskClient
 from services.autotask.errors import AutotaskError
 from services.autotask.reference import ReferenceData
-from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups
+from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups, load_related
 from services.onboarding.plan import Plan, build_plan
 from services.onboarding.request import Issue, OnboardingRequest, validate
 from services.onboarding.steps import (
@@ -127,10 +127,18 @@ class Runner:
         now = time.monotonic()
         if max_age > 0 and cached is not None and now - cached[0] <= max_age:
             return cached[1]
+        # The company's own state does not depend on which parent or children the answers name:
+        # choosing them on a later page reads just those companies.
+        same = self._facts_cache.get((int(company), ()))
+        if max_age > 0 and ids and same is not None and now - same[0] <= max_age:
+            known = replace(same[1], related=await load_related(self.client, int(company), ids))
+            self._facts_cache[key] = (same[0], known)  # as old as the state it was built on
+            return known
         lookups = await load_lookups(self.reference, self.billing_admin_emails)
         facts = await load_company_facts(self.client, lookups, int(company), related_ids=ids)
         if facts is not None:
             self._facts_cache[key] = (now, facts)
+            self._facts_cache[(int(company), ())] = (now, replace(facts, related={}))
         return facts
 
     async def check_page(self, answers: Mapping[str, Any], page: str) -> list[Issue]:
