@@ -219,7 +219,11 @@ class Runner:
 
         plan = self._fresh.pop(onboarding_id, None)
         if plan is None or any(s != "pending" for s in states.values()):
-            facts = await self.facts(request.model_dump())
+            try:
+                facts = await self.facts(request.model_dump())
+            except AutotaskError as exc:  # not a step: nothing ran. Let the next retry in at once
+                await self._finish(onboarding_id, "failed", None, [], error_all=str(exc))
+                raise
             if facts is None:
                 return await self._finish(
                     onboarding_id, "failed", None, [], error_all="errors.company_not_found"

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
+from services.autotask.errors import AutotaskError
 from services.autotask.zones import company_url
 from services.onboarding.actor import BusyError, OnboardingGoneError
 from services.onboarding.options import OptionSources
@@ -89,6 +90,11 @@ class Runs:
             report = await self.runner.apply(onboarding_id, on_progress=on_progress)
         except AlreadyRunningError:
             raise BusyError() from None
+        except AutotaskError:  # Autotask could not be read before the first step: say so
+            now = await self.runner.report(onboarding_id)
+            stopped = replace(view, status=now.status, steps=now.steps)
+            await quietly(presenter.finish(ref, stopped), "finish the progress message")
+            raise
         secrets, report.secrets = report.secrets, []
         final = replace(view, status=report.status, steps=report.steps,
                         link=await self.company_link(report.company_id),

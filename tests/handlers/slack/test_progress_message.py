@@ -57,3 +57,24 @@ async def test_a_terminal_resume_of_a_slack_onboarding_updates_its_slack_message
     assert code == 0 and "applied" in printed[-1]
     final = await slack.stub.wait_until("chat.update", lambda a: "· applied" in str(a["blocks"]))
     assert final.args["ts"] == failed.args["ts"]  # the message in the channel, updated in place
+
+
+async def test_a_retry_that_cannot_read_autotask_says_why_and_can_be_retried_at_once(
+    slack: Harness,
+) -> None:
+    onboarding_id, failed = await _failed(slack)
+    denied = "The logged in Resource does not have the adequate permissions"
+    slack.sandbox.fail_next(Fault(status=500, errors=[denied], method="GET", entity="Companies"))
+    updates = len(slack.stub.named("chat.update"))
+    await slack.payload(message_click("run_retry", onboarding_id))
+    told = await slack.stub.wait_until("chat.postEphemeral", lambda a: a.get("user") == "U1")
+    assert (
+        "Autotask refused the request (Companies" in told.args["text"]
+        and denied in told.args["text"]
+    )
+    [*_, shown] = await slack.stub.wait_for("chat.update", updates + 1)
+    assert shown.args["ts"] == failed.args["ts"] and "run_retry" in str(shown.args["blocks"])
+    assert "run_cancel" not in str(shown.args["blocks"])  # not left "applying" with Cancel
+    await slack.payload(message_click("run_retry", onboarding_id))  # Autotask is back: no wait
+    final = await slack.stub.wait_until("chat.update", lambda a: "· applied" in str(a["blocks"]))
+    assert final.args["ts"] == failed.args["ts"]
