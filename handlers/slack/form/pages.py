@@ -4,72 +4,39 @@ dependent answer, and the Resume / Start over buttons of the offer to resume a s
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.form.opening import fill
 from handlers.slack.form.render import issue_notices, page_view, review_view
+from handlers.slack.form.reply import Reply
 from handlers.slack.ids import Action, Callback
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.mrkdwn import cut
 from handlers.slack.state import block_values
-from handlers.slack.views import loading_view, message_view
+from handlers.slack.views import message_view
 from handlers.slack.wording import autotask_failure, refusal
 from services.autotask.errors import AutotaskError
 from services.i18n import Translator
 from services.onboarding import form
 from services.onboarding.actor import Actor, RefusedError
-from services.onboarding.outcomes import Deadline, Invalid, PageView, Review
+from services.onboarding.outcomes import Invalid, PageView, Review
 
 DEPENDENT = [q.id for q in form.QUESTIONS.values() if q.dependent]
-SLOW = {"checking": "slack.checking", "planning": "slack.planning", "loading": "slack.loading"}
-
-
-class Reply:
-    """The one answer to a page submission: in the ack while Slack waits for it (within the
-    budget), else a "Checking your answers..." ack and the outcome by ``views.update``."""
-
-    def __init__(self, ack: AsyncAck, client: AsyncWebClient, view: dict[str, Any],
-                 meta: ViewMeta, t: Translator, budget: float) -> None:  # fmt: skip
-        self.ack, self.client, self.view_id, self.meta, self.t = ack, client, view["id"], meta, t
-        self.deadline = Deadline(budget, self.slow)  # from the request on, not the use case
-        self.acked = False
-
-    def left(self) -> float:
-        return max(0.0, self.deadline.ends - time.monotonic())
-
-    async def slow(self, doing: str) -> None:
-        """Called once, by whichever deadline runs out first (ours, or the use case's)."""
-        self.acked = True
-        await self.ack(response_action="update", view=loading_view(self.t, SLOW[doing], self.meta))
-
-    async def show(self, view: View) -> None:
-        if self.acked:
-            await self.client.views_update(view_id=self.view_id, view=view)
-        else:
-            await self.ack(response_action="update", view=view)
-
-    async def say(self, text: str) -> None:
-        await self.show(message_view(self.t, text))
 
 
 def register(app: Any, deps: SlackDeps) -> None:
     async def page_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        if meta is None:
-            await ack()
+        reply = await Reply.to(deps, ack, body, view, client)
+        if reply is None:
             return
-        user_id = body["user"]["id"]
-        t = Translator((await deps.user(client, user_id)).locale)  # the sender's, not the form's
-        reply = Reply(ack, client, view, meta, t, deps.ack_budget)
+        user_id, meta, t = body["user"]["id"], reply.meta, reply.t
         values = block_values(view["state"]["values"])
         try:
             actor = await reply.deadline.run(deps.actor(client, user_id), "checking")
@@ -158,7 +125,7 @@ async def _invalid(
         errors: dict[str, str] = {}
         for issue in beside:
             errors.setdefault(issue.question, cut(issue.message(t), 500))  # plain text
-        await reply.ack(response_action="errors", errors=errors)
+        await reply.errors(errors)
         return
     issues = [*outcome.issues, *outcome.elsewhere]
     page = await deps.service.page(actor, outcome.draft_id, issues=issues)
@@ -173,7 +140,7 @@ async def _autotask_failed(reply: Reply, view: dict[str, Any], exc: AutotaskErro
     first_block = next(iter(view["state"]["values"]), None)
     if not reply.acked and first_block:
         message = t("slack.autotask_down", reason=autotask_failure(exc, t, mrkdwn=False))
-        await reply.ack(response_action="errors", errors={first_block: cut(message, 500)})
+        await reply.errors({first_block: cut(message, 500)})
         return
     await reply.say(t("slack.autotask_down", reason=autotask_failure(exc, t)))
 
