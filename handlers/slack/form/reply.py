@@ -33,12 +33,14 @@ class Reply:
     ) -> Reply | None:  # fmt: skip
         """The reply to this submission, in the sender's language (not the form's); ``None``,
         acked, when the modal is not one of ours."""
+        started = time.monotonic()
         meta = ViewMeta.load(view.get("private_metadata"))
         if meta is None:
             await ack()
             return None
         t = Translator((await deps.user(client, body["user"]["id"])).locale)
-        return cls(ack, client, view["id"], meta, t, deps.ack_budget)
+        left = deps.ack_budget - (time.monotonic() - started)  # users.info counts too
+        return cls(ack, client, view["id"], meta, t, left)
 
     def left(self) -> float:
         return max(0.0, self.deadline.ends - time.monotonic())

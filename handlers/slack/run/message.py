@@ -19,8 +19,7 @@ from slack_sdk.models.blocks import (
 from handlers.slack.ids import Action
 from handlers.slack.mrkdwn import MAX_MESSAGE_BLOCKS, code, cut, emoji, fallback, literal, mention
 from services.i18n import Translator
-from services.onboarding.presenter import RunView
-from services.onboarding.runner import StepView
+from services.onboarding.presenter import RunView, StepView
 from services.onboarding.steps import PortalSecret
 
 ICONS = {
