@@ -6,7 +6,12 @@ companies), database time (summed around every SQL statement), wall time, and th
 that GETs each company, as ratios. Autotask gets 50 ms of latency per call; the chat side is a
 counting notifier, since this measures our side, not Slack's.
 
+Then, with and without the company webhook (``bench/reminder_webhooks.py``): the time from an
+admin's save in Autotask to the closed reminder, and the Autotask reads a day for 1,000 open
+reminders, counted at the sandbox.
+
     .venv/bin/python -m bench.reminder_sweep [--reminders 10000] [--latency 0.05] [--sample 300]
+                                             [--open 1000] [--saves 50] [--no-webhooks]
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from sqlalchemy import event
 
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
-from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
+from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sandbox_credentials
 from services.reminders.notifier import ChatUser, ReminderCard
 from services.reminders.policy import BusinessHours
 from services.reminders.service import Reminders
@@ -55,19 +61,42 @@ class CountingNotifier:
         return None
 
 
+def add_pending_companies(tenant: Tenant, n: int) -> int:
+    """``n`` companies with nothing of their invoice setup done; the first one's id."""
+    companies = tenant.table("Companies")
+    first = max(companies) + 1
+    for i in range(n):
+        companies[first + i] = {"id": first + i, "companyName": f"Pending {i:05d}", "companyType": 3,
+                                "ownerResourceID": 29682886, "phone": "1", "isActive": True}  # fmt: skip
+    return first
+
+
+async def add_reminders(db: Database, company_ids: Iterable[int], *, next_at: datetime,
+                        user: str | None = "U1") -> None:  # fmt: skip
+    """One open reminder (and its onboarding) per company, due at ``next_at``."""
+    async with db.transaction() as session:
+        for cid in company_ids:
+            onboarding = Onboarding(id=f"o{cid:08d}", company_id=cid, company_name=f"Pending {cid}",
+                                    platform="bench", requested_by="U1", request={"company": cid, "client_type": "break_fix"})  # fmt: skip
+            session.add(onboarding)
+            session.add(ReminderSchedule(onboarding_id=onboarding.id, company_id=cid, company_name=onboarding.company_name,
+                                         recipient_email="a@b.example", platform_user_id=user, tz="UTC", status="open",
+                                         next_at=next_at, nudges=1, missing=[], message_ref={"locale": "en"}))  # fmt: skip
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reminders", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--sample", type=int, default=300)
+
+    parser.add_argument("--open", type=int, default=1000, help="open reminders for the day's count")
+    parser.add_argument("--saves", type=int, default=50, help="admin saves in that day")
+    parser.add_argument("--no-webhooks", action="store_true", help="skip the webhook comparison")
     args = parser.parse_args()
 
     tenant = build_tenant()
-    companies = tenant.table("Companies")
-    first = max(companies) + 1
-    for i in range(args.reminders):
-        companies[first + i] = {"id": first + i, "companyName": f"Pending {i:05d}", "companyType": 3,
-                                "ownerResourceID": 29682886, "phone": "1", "isActive": True}  # fmt: skip
+    first = add_pending_companies(tenant, args.reminders)
     url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'sweep.db'}"
     await upgrade(url)
     engine = make_engine(url)
@@ -84,15 +113,7 @@ async def main() -> None:
         db_seconds[0] += time.perf_counter() - conn.info.pop("t", time.perf_counter())
 
     db = Database(engine)
-    now = datetime.now(UTC)
-    async with db.transaction() as session:
-        for i in range(args.reminders):
-            onboarding = Onboarding(id=f"o{i:08d}", company_id=first + i, company_name=f"Pending {i:05d}",
-                                    platform="bench", requested_by="U1", request={"company": first + i, "client_type": "break_fix"})  # fmt: skip
-            session.add(onboarding)
-            session.add(ReminderSchedule(onboarding_id=onboarding.id, company_id=first + i, company_name=onboarding.company_name,
-                                         recipient_email="a@b.example", platform_user_id="U1", tz="UTC", status="open",
-                                         next_at=now, nudges=1, missing=[], message_ref={"locale": "en"}))  # fmt: skip
+    await add_reminders(db, range(first, first + args.reminders), next_at=datetime.now(UTC))
 
     sandbox = SandboxTransport(tenant)
     async with httpx.AsyncClient(transport=sandbox) as http:
@@ -132,6 +153,10 @@ async def main() -> None:
     print(f"companies per Autotask call: {args.reminders / company_reads:.0f} (target 500)")
     print(f"ratio naive/sweep: calls {args.reminders / company_reads:.0f}x, wall {naive_wall / wall:.1f}x "
           f"(naive time extrapolated from {args.sample} GETs)")  # fmt: skip
+    if not args.no_webhooks:
+        from bench.reminder_webhooks import compare
+
+        await compare(open_reminders=args.open, saves=args.saves, latency=args.latency)
 
 
 if __name__ == "__main__":

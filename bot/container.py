@@ -3,18 +3,21 @@ onboarding service, and (when Slack is configured) the reminders it starts after
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.chat import present_runs_in_slack, slack_reminders, web_client
+from bot.drain import Drain
 from bot.settings import Settings
 from services.autotask.client import AutotaskClient
-from services.autotask.limits import EntityLimiter, RetryPolicy
+from services.autotask.limits import CallSlots, EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_credentials
 from services.autotask.zones import Credentials
@@ -23,9 +26,13 @@ from services.onboarding.options import OptionSources
 from services.onboarding.presenter import Presenters
 from services.onboarding.runner import Runner
 from services.onboarding.service import OnboardingService
+from services.reminders.callbacks import CallbackReceiver
+from services.reminders.safety_net import SafetyNet
 from services.reminders.service import Reminders
+from services.reminders.webhooks import CompanyWebhookRegistry, WebhookConfig
+from services.store.autotask_slots import SharedEntityLimiter, lock_engine
 from services.store.db import Database
-from services.store.engine import make_engine
+from services.store.engine import is_postgres, make_engine
 
 AUTOTASK_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -43,8 +50,12 @@ class Container:
     presenters: Presenters  # each front-end registers its run presenter here
     onboarding: OnboardingService  # the use cases every front-end calls
     sandbox: SandboxTransport | None
+    drain: Drain
     slack: AsyncWebClient | None = None
     reminders: Reminders | None = None  # when a chat platform that can deliver them is configured
+    webhooks: CompanyWebhookRegistry | None = None  # the Autotask company webhook (registration)
+    callbacks: CallbackReceiver | None = None  # its callouts; None unless PUBLIC_URL and secret
+    safety_net: SafetyNet | None = None
 
 
 def autotask_credentials(settings: Settings) -> Credentials:
@@ -54,6 +65,19 @@ def autotask_credentials(settings: Settings) -> Credentials:
     assert settings.autotask_integration_code
     return Credentials(
         settings.autotask_username, settings.autotask_secret, settings.autotask_integration_code
+    )
+
+
+def call_slots(settings: Settings, credentials: Credentials) -> CallSlots:
+    """Per-process slots on SQLite; on PostgreSQL, slots shared by every replica of the tenant,
+    with ``AUTOTASK_CONCURRENCY`` as this replica's cap in front of them."""
+    local = EntityLimiter(per_entity=settings.autotask_concurrency)
+    if not is_postgres(settings.database_url):
+        return local
+    return SharedEntityLimiter(
+        lock_engine(settings.database_url),
+        scope=credentials.integration_code.get_secret_value(),
+        local=local,
     )
 
 
@@ -75,18 +99,25 @@ async def build(
     )
     http = httpx.AsyncClient(transport=transport, timeout=AUTOTASK_TIMEOUT, follow_redirects=False)
     engine = make_engine(settings.database_url)
+    credentials = autotask_credentials(settings)
+    limiter = call_slots(settings, credentials)
     autotask = AutotaskClient(
-        autotask_credentials(settings),
+        credentials,
         http_client=http,
         base_url=settings.autotask_base_url,
-        limiter=EntityLimiter(per_entity=settings.autotask_concurrency),
+        limiter=limiter,
         retry=RetryPolicy(max_retries=settings.autotask_max_retries),
     )
     reference = ReferenceData(autotask)
     db = Database(engine)
-    runner = Runner(client=autotask, reference=reference, db=db,
-                    impersonate=settings.autotask_impersonate,
-                    billing_admin_emails=settings.billing_admins)  # fmt: skip
+    runner = Runner(
+        client=autotask,
+        reference=reference,
+        db=db,
+        impersonate=settings.autotask_impersonate,
+        billing_admin_emails=settings.billing_admins,
+        owner=f"{settings.replica[:48]}/{uuid.uuid4().hex[:8]}",
+    )  # unique if ids repeat; fmt: skip
     options = OptionSources(autotask, reference)
     directory = Directory(reference, settings.onboarders, settings.onboarding_admins)
     slack = web_client(settings) if settings.slack_mode != "off" else None
@@ -100,13 +131,47 @@ async def build(
         present_runs_in_slack(presenters, slack)
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
                                    presenters=presenters, reminders=reminders)  # fmt: skip
+    container = Container(
+        settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
+        runner=runner, options=options, directory=directory, presenters=presenters,
+        onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
+        slack=slack, reminders=reminders, drain=Drain(),
+    )  # fmt: skip
+    _webhooks(container)
     try:
-        yield Container(
-            settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
-            runner=runner, options=options, directory=directory, presenters=presenters,
-            onboarding=onboarding, sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
-            slack=slack, reminders=reminders,
-        )  # fmt: skip
+        yield container
     finally:
+        if container.callbacks is not None:
+            await container.callbacks.aclose()
         await http.aclose()
+        if isinstance(limiter, SharedEntityLimiter):
+            await limiter.close()
         await engine.dispose()
+
+
+def _webhooks(container: Container) -> None:
+    """The company webhook, its receiver and the safety-net sweep that covers for it."""
+    settings = container.settings
+    config = None
+    if settings.public_url and settings.autotask_webhook_secret:
+        config = WebhookConfig(settings.public_url, settings.autotask_webhook_secret)
+    registry = CompanyWebhookRegistry(
+        client=container.autotask, db=container.db, config=config, items=settings.reminder_items
+    )
+    container.webhooks = registry
+
+    def reminders() -> Reminders | None:  # None without a chat platform to deliver them
+        return container.reminders
+
+    if config is not None:
+        container.callbacks = CallbackReceiver(
+            secret=config.secret, db=container.db, registry=registry, reminders=reminders
+        )
+    container.safety_net = SafetyNet(
+        db=container.db,
+        reminders=reminders,
+        webhook_name=registry.name,
+        every=timedelta(minutes=settings.reminder_sweep_minutes),
+        every_with_webhook=timedelta(minutes=settings.reminder_sweep_minutes_with_webhook),
+        silence=timedelta(hours=settings.autotask_webhook_silence_hours),
+    )

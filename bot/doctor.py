@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
 from services.autotask.errors import AuthenticationError, AutotaskError, PermissionDeniedError
 from services.directory import Directory
+from services.reminders.webhooks import PERMISSION_FIX
+from services.store import state
 from services.store.engine import describe, ping
 
 # What the onboarding writes, and the rights it needs on each entity.
@@ -96,7 +101,55 @@ async def run_checks(container: Container) -> list[Check]:
     except AutotaskError as exc:
         checks.append(Check("Autotask hourly budget", False, str(exc), "retry in a minute"))
 
-    return [*checks, await _database(container), *await _slack(container)]
+    return [
+        *checks,
+        await _database(container),
+        *await _slack(container),
+        *await _teams(container),
+        *await _webhook(container),
+    ]
+
+
+async def _webhook(container: Container) -> list[Check]:
+    """ready, partial, stale, deactivated, missing or not configured, with the fix for each."""
+    settings, registry = container.settings, container.webhooks
+    if registry is None or registry.config is None:
+        detail = (f"not configured: finished invoice setups are noticed by the sweep every "
+                  f"{settings.reminder_sweep_minutes:g} min")  # fmt: skip
+        fix = "set PUBLIC_URL and AUTOTASK_WEBHOOK_SECRET to hear of them within seconds"
+        return [Check("Autotask webhook", True, detail, fix, warning=True)]
+    checks: list[Check] = []
+    url = urlsplit(registry.config.callback_url)
+    if settings.autotask_mode == "live" and (url.scheme != "https" or url.port not in (None, 443)):
+        checks.append(Check("Autotask webhook URL", False, registry.config.callback_url,
+                            "Autotask posts callouts to HTTPS on port 443: serve the bot behind "
+                            "HTTPS and set PUBLIC_URL to that address"))  # fmt: skip
+    try:
+        info = await container.autotask.entity_info("CompanyWebhooks")
+        cannot = [r for r in ("query", "create", "update") if not info.get(f"can{r.capitalize()}")]
+        if cannot:
+            return [*checks, Check("Autotask webhook", False, "the API user cannot "
+                                   + ", ".join(cannot) + " CompanyWebhooks", PERMISSION_FIX)]  # fmt: skip
+        report = await registry.inspect()
+    except PermissionDeniedError as exc:
+        return [*checks, Check("Autotask webhook", False, str(exc), PERMISSION_FIX)]
+    except AutotaskError as exc:
+        return [*checks, Check("Autotask webhook", False, str(exc), "retry in a minute")]
+    detail = report.describe()
+    try:
+        async with container.db.transaction() as session:
+            row = await state.webhook_state(session, name=registry.config.name)
+        health = await container.safety_net.health() if container.safety_net else None
+    except SQLAlchemyError:  # not migrated yet: the Database check says what to do
+        row = health = None
+    if row is not None and row.last_callback_at is not None:
+        minutes = (datetime.now(UTC) - row.last_callback_at).total_seconds() / 60
+        detail += f"; last callout {minutes:.0f} min ago"
+    if health is not None and report.ok:
+        detail += f"; {health.reason}"
+    checks.append(Check("Autotask webhook", report.ok, detail, report.fix,
+                        warning=report.state == "partial" or bool(health and not health.healthy)))  # fmt: skip
+    return checks
 
 
 SLACK_SCOPES = ("commands", "chat:write", "im:write", "users:read", "users:read.email")
@@ -136,6 +189,12 @@ async def _slack(container: Container) -> list[Check]:
         Check("Slack token", True, f"team {reply.get('team')} as bot {reply.get('user_id')}"),
         Check("Slack scopes", not missing, detail, fix),
     ]
+
+
+async def _teams(container: Container) -> list[Check]:
+    from bot.teams_doctor import teams_checks  # imports Check from here
+
+    return await teams_checks(container.settings)
 
 
 async def _database(container: Container) -> Check:

@@ -2,6 +2,11 @@
 
 Each aiohttp request is handed, as an ``httpx.Request``, to the same ``SandboxTransport`` the
 in-process tests use, so both paths share one emulator.
+
+``/_sandbox/...`` (no Autotask URL) lets a person act inside the emulated Autotask: edit a company
+as an admin would in the web UI (its company webhooks then call out), deactivate a webhook, see
+what the webhooks delivered. The bot's own server mounts them too when it runs the built-in
+sandbox, so local mode can be walked end to end.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ import httpx
 from aiohttp import web
 
 from services.autotask.sandbox import SandboxTransport
+from services.autotask.sandbox.errors import SandboxError
 
 TRANSPORT = web.AppKey("transport", SandboxTransport)
+CONTROL = "/_sandbox"
 
 
 async def _forward(request: web.Request) -> web.Response:
@@ -33,8 +40,53 @@ async def _forward(request: web.Request) -> web.Response:
     return web.Response(status=response.status_code, body=response.content, headers=headers)
 
 
+async def _admin_edit(request: web.Request) -> web.Response:
+    """``POST /_sandbox/companies/{id}`` ``{"changes": {...}, "resourceID": n}``: a UI save."""
+    transport = request.app[TRANSPORT]
+    try:
+        body = await request.json()
+        changes = body["changes"]
+        resource = int(body.get("resourceID") or _an_admin(transport))
+        transport.webhooks.admin_edit(int(request.match_info["id"]), changes, resource_id=resource)
+    except SandboxError as exc:
+        return web.json_response({"errors": exc.errors}, status=exc.status)
+    except (ValueError, KeyError, TypeError) as exc:
+        return web.json_response({"errors": [f"bad request: {exc}"]}, status=400)
+    return web.json_response({"saved": True, "by": resource})
+
+
+async def _deactivate(request: web.Request) -> web.Response:
+    transport = request.app[TRANSPORT]
+    try:
+        transport.webhooks.deactivate(int(request.match_info["id"]))
+    except SandboxError as exc:
+        return web.json_response({"errors": exc.errors}, status=exc.status)
+    return web.json_response({"deactivated": True})
+
+
+async def _deliveries(request: web.Request) -> web.Response:
+    return web.json_response([
+        {"kind": d.kind, "url": d.url, "attempts": d.attempts, "payload": d.payload}
+        for d in request.app[TRANSPORT].webhooks.deliveries
+    ])  # fmt: skip
+
+
+def _an_admin(transport: SandboxTransport) -> int:
+    """Someone who may log in to the web UI, when the caller names nobody."""
+    resources = transport.tenant.table("Resources")
+    api_users = {u.resource_id for u in transport.tenant.api_users.values()}
+    return next(i for i, r in sorted(resources.items()) if r.get("isActive") and i not in api_users)
+
+
+def add_control_routes(app: web.Application, transport: SandboxTransport) -> None:
+    app[TRANSPORT] = transport
+    app.router.add_post(CONTROL + "/companies/{id:\\d+}", _admin_edit)
+    app.router.add_post(CONTROL + "/webhooks/{id:\\d+}/deactivate", _deactivate)
+    app.router.add_get(CONTROL + "/deliveries", _deliveries)
+
+
 def create_sandbox_app(transport: SandboxTransport) -> web.Application:
     app = web.Application(client_max_size=10 * 1024 * 1024)
-    app[TRANSPORT] = transport
+    add_control_routes(app, transport)
     app.router.add_route("*", "/{tail:.*}", _forward)
     return app

@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 async def refresh_reference(container: Container) -> None:
     """Reload picklists, lookups and the company list, so form pages and typeahead hit a warm cache."""
+    if container.drain.draining:
+        return  # housekeeping, not accepted work: a shutdown cancels it rather than waits
     try:
         await container.reference.refresh_all()
         await container.options.companies()
@@ -22,14 +24,42 @@ async def refresh_reference(container: Container) -> None:
 
 async def sweep_reminders(container: Container) -> None:
     """Due reminders: the row claim, not the scheduler, makes each nudge happen once."""
-    if container.reminders is None:
+    if container.reminders is None or container.drain.draining:
+        return
+    with container.drain.work():  # a sweep under way finishes before the process exits
+        try:
+            result = await container.reminders.sweep()
+            if result.claimed:
+                logger.info("reminder sweep: %s", result)
+        except Exception:
+            logger.exception("reminder sweep failed; the next one retries")
+
+
+async def safety_net(container: Container) -> None:
+    """Re-read every open reminder's company when the (stretchable) interval says so."""
+    if container.safety_net is None:
         return
     try:
-        result = await container.reminders.sweep()
-        if result.claimed:
-            logger.info("reminder sweep: %s", result)
+        result = await container.safety_net.tick()
+        if result is not None and result.companies:
+            logger.info("safety-net sweep: %s", result)
     except Exception:
-        logger.exception("reminder sweep failed; the next one retries")
+        logger.exception("safety-net sweep failed; the next one retries")
+
+
+async def sync_webhook(container: Container) -> None:
+    """Register or repair the company webhook; failures leave the sweep at its normal pace."""
+    if container.webhooks is None or container.webhooks.config is None:
+        return
+    try:
+        report = await container.webhooks.sync()
+    except Exception as exc:
+        logger.error("Autotask company webhook: sync failed (%s); the safety-net sweep keeps its "
+                     "normal pace. Retry with `onboard-bot webhooks sync`", exc)  # fmt: skip
+        return
+    level = logging.INFO if report.state == "ready" else logging.WARNING
+    fix = f" -> {report.fix}" if report.fix else ""
+    logger.log(level, "Autotask company webhook: %s%s", report.describe(), fix)
 
 
 def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> AsyncIOScheduler:
@@ -50,6 +80,16 @@ def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> A
         minutes=1,
         args=[container],
         id="reminder-sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        safety_net,
+        "interval",
+        minutes=1,  # it decides itself whether its stretchable interval has passed
+        args=[container],
+        id="reminder-safety-net",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, SecretStr, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +29,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
 
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    # The public base URL where Autotask and chat platforms reach this bot (https://bot.example.com)
+    public_url: str | None = None
+
     autotask_username: str | None = None
     autotask_secret: SecretStr | None = None
     autotask_integration_code: SecretStr | None = None
@@ -41,6 +50,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 (a server that Slack must reach)
     port: int = 3000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    replica_id: str | None = None  # unset: hostname-pid
+    shutdown_timeout: float = 25.0
 
     billing_admins: CommaList = []
     onboarders: CommaList = []
@@ -59,6 +71,50 @@ class Settings(BaseSettings):
         "billing_address",
         "attention",
     ]
+    # the safety-net sweep re-reads every open reminder's company this often...
+    reminder_sweep_minutes: float = 5.0
+    # ...and this often while the company webhook is healthy
+    reminder_sweep_minutes_with_webhook: float = 360.0
+
+    autotask_webhook_secret: SecretStr | None = None
+    # no callout for this long: stop relying on the webhook until one arrives
+    autotask_webhook_silence_hours: float = 24.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+            raise ValueError(
+                "PUBLIC_URL must be the bot's base URL, e.g. https://onboard.example.com"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("autotask_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value()
+        # Autotask takes up to 64 characters; shorter than 16 is too easy to guess
+        if not 16 <= len(text) <= 64 or any(c.isspace() for c in text):
+            raise ValueError(
+                "AUTOTASK_WEBHOOK_SECRET must be 16 to 64 characters without spaces "
+                "(e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator(
+        "reminder_sweep_minutes", "reminder_sweep_minutes_with_webhook",
+        "autotask_webhook_silence_hours",
+    )  # fmt: skip
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
 
     @field_validator("reminder_items")
     @classmethod
@@ -78,6 +134,18 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value.removeprefix(prefix)
         if value.startswith("sqlite:///"):
             return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("shutdown_timeout")
+    @classmethod
+    def _timeout(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("SHUTDOWN_TIMEOUT is in seconds and cannot be negative")
         return value
 
     @field_validator("autotask_concurrency")
@@ -100,12 +168,39 @@ class Settings(BaseSettings):
         slack = [self.slack_bot_token, self.slack_signing_secret]
         if any(slack) and not all(slack):
             raise ValueError("set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or neither")
+        teams = [self.teams_app_id, self.teams_app_password, self.teams_tenant_id]
+        if any(teams) and not all(teams):
+            raise ValueError(
+                "set all of TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID, or none of them "
+                "for anonymous local mode"
+            )
+        if self.autotask_webhook_secret and not self.public_url:
+            raise ValueError(
+                "AUTOTASK_WEBHOOK_SECRET is set but PUBLIC_URL is not: Autotask needs the URL "
+                "to call (or unset the secret)"
+            )
+        if self.reminder_sweep_minutes_with_webhook < self.reminder_sweep_minutes:
+            raise ValueError(
+                "REMINDER_SWEEP_MINUTES_WITH_WEBHOOK is a stretched interval: it cannot be "
+                "shorter than REMINDER_SWEEP_MINUTES"
+            )
         return self
 
     @computed_field  # type: ignore[prop-decorator]  # mypy cannot type it (python/mypy#1362; pydantic docs)
     @property
+    def replica(self) -> str:
+        """Names this process in logs and run leases: ``REPLICA_ID``, else hostname-pid."""
+        return self.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def autotask_mode(self) -> Literal["sandbox", "live"]:
         return "live" if self.autotask_username else "sandbox"
+
+    @property
+    def webhooks_enabled(self) -> bool:
+        """Both set: register the company webhook and serve its two URLs."""
+        return bool(self.public_url and self.autotask_webhook_secret)
 
     @computed_field  # type: ignore[prop-decorator]  # as above: python/mypy#1362
     @property
@@ -113,3 +208,13 @@ class Settings(BaseSettings):
         if not self.slack_bot_token:
             return "off"
         return "socket" if self.slack_app_token else "http"
+
+    @computed_field  # type: ignore[prop-decorator]  # as above: python/mypy#1362
+    @property
+    def teams_mode(self) -> Literal["off", "anonymous", "authenticated"]:
+        """Authenticated: inbound JWTs are checked and replies carry Entra tokens. Anonymous (local
+        mode: no TEAMS_* and no Slack settings): unsigned activities from tools on this machine
+        (Agents Playground, tests). Off when only Slack is configured."""
+        if self.teams_app_id:
+            return "authenticated"
+        return "anonymous" if self.slack_mode == "off" else "off"

@@ -9,13 +9,17 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 import handlers.slack
 from bot.chat import web_client
 from bot.container import Container
+from bot.drain import Drain
 from handlers.slack.deps import SlackDeps
 
 logger = logging.getLogger(__name__)
@@ -65,9 +69,24 @@ def build_app(container: Container) -> AsyncApp:
     return app
 
 
-def events_route(app: AsyncApp) -> Any:
+def events_route(app: AsyncApp, drain: Drain) -> Any:
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        # Listeners run on as tasks after their ack; started in here, a shutdown waits for them.
+        with drain.work():
+            bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
     return slack_events
+
+
+class SocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, with each request (and its listeners' tasks) counted as work
+    a graceful shutdown waits for."""
+
+    def __init__(self, app: AsyncApp, app_token: str, drain: Drain) -> None:
+        self._drain = drain
+        super().__init__(app, app_token)
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]  # narrowed exactly as Bolt's own handler narrows it
+        with self._drain.work():
+            await super().handle(client, req)

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.settings import Settings
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import NO_DELAY_RETRIES, EntityLimiter
 from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sandbox_credentials
@@ -18,7 +19,10 @@ from services.autotask.zones import Credentials
 from tests.autotask_api import ConformanceRecorder
 from tests.support import Sleeps
 
-_OUR_PREFIXES = ("SLACK_", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS", "SANDBOX_")
+_OUR_PREFIXES = (
+    "SLACK_", "TEAMS_", "PUBLIC_URL", "AUTOTASK_", "DATABASE_URL", "BILLING_ADMINS", "ONBOARDERS",
+    "SANDBOX_", "REMINDER_",
+)  # fmt: skip
 # CI and a laptop use database `test`; TEST_POSTGRES_URL lets parallel checkouts use their own.
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -29,7 +33,7 @@ POSTGRES_URL = os.environ.get(
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's own settings or .env."""
     for key in list(os.environ):
-        if key.startswith(_OUR_PREFIXES):
+        if key.startswith(_OUR_PREFIXES) or key.lower() in Settings.model_fields:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 

@@ -117,6 +117,9 @@ def writes(calls: list[Any]) -> list[Any]:
 
 
 OUR_TABLES = (
+    "chat_conversations",
+    "autotask_webhooks",
+    "job_runs",
     "reminder_schedules",
     "step_runs",
     "audit_events",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,13 +27,7 @@ from tests.slack_stub import (
     signed,
     user,
 )
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    seconds: float
+from tests.support import Reply as Reply
 
 
 @dataclass
@@ -50,11 +43,7 @@ class Harness:
         async with self.http.post(self.url, data=body, headers=headers or signed(body)) as response:
             text = await response.text()
             seconds = time.monotonic() - started
-        try:
-            parsed: Any = json.loads(text) if text else None
-        except ValueError:
-            parsed = text
-        return Reply(response.status, parsed, seconds)
+        return Reply.of(response.status, text, seconds)
 
     async def command(
         self, text: str = "", *, user_id: str = "U1", channel_id: str = "C1"

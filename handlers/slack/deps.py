@@ -3,10 +3,7 @@ reminders, and who a Slack user is (cached ``users.info`` and user-group look-up
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from services.onboarding.actor import Actor
 from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
-
-logger = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 
@@ -36,20 +31,7 @@ class SlackDeps:
     ack_budget: float = 2.0  # seconds of work allowed before an ack; Slack waits 3
     user_ttl: float = 600.0
     _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _groups: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
-
-    def background(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run ``work`` after the reply; keep a reference so the task is not collected midway,
-        and log its failure when it happens (nobody awaits it)."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            logger.error("background work failed", exc_info=error)
 
     def known_locale(self, user_id: str) -> str | None:
         """The user's locale if it was looked up before, for a view that must be sent before any

@@ -32,7 +32,9 @@ from services.autotask.errors import (
     error_for_status,
 )
 from services.autotask.filters import MAX_PAGE_SIZE, Filter, Query, field
+from services.autotask.health import Reachability
 from services.autotask.limits import (
+    CallSlots,
     EntityLimiter,
     RetryPolicy,
     Sleep,
@@ -66,7 +68,7 @@ class AutotaskClient:
         base_url: str | None = None,
         zone_discovery_url: str = ZONE_DISCOVERY_URL,
         zone_cache: dict[str, Zone] | None = None,
-        limiter: EntityLimiter | None = None,
+        limiter: CallSlots | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep | None = None,
         threshold_refresh_seconds: float = 180.0,
@@ -78,7 +80,7 @@ class AutotaskClient:
         )
         self._zone_url = zone_discovery_url
         self._zones = zone_cache if zone_cache is not None else {}
-        self.limiter = limiter or EntityLimiter()
+        self.limiter: CallSlots = limiter or EntityLimiter()
         self.retry = retry or RetryPolicy()
         self._sleep: Sleep = sleep or asyncio.sleep
         extra = httpx.URL(self._explicit_base).host if self._explicit_base else None
@@ -86,6 +88,7 @@ class AutotaskClient:
         self.threshold = ThresholdMonitor(
             self.read_threshold, refresh_seconds=threshold_refresh_seconds, sleep=self._sleep
         )
+        self.reachability = Reachability()
 
     # ----- zone -------------------------------------------------------------------------------
 
@@ -98,6 +101,19 @@ class AutotaskClient:
         cached = self._zones.get(self.credentials.username)
         if cached and not refresh:
             return cached
+        try:
+            zone = await self._discover()
+        except ZoneDiscoveryError as exc:
+            self.reachability.failed(exc)
+            raise
+        self.reachability.succeeded()
+        self._zones[self.credentials.username] = zone
+        logger.info(
+            "Autotask zone for %s is %s (%s)", self.credentials.username, zone.name, zone.url
+        )
+        return zone
+
+    async def _discover(self) -> Zone:
         try:
             response = await self._http.get(
                 self._zone_url, params={"user": self.credentials.username}, auth=self._auth
@@ -120,12 +136,9 @@ class AutotaskClient:
                 "send credentials there",
                 operation="zone",
             )
-        zone = Zone(
+        return Zone(
             name=str(body.get("zoneName", "")), url=url, web_url=str(body.get("webUrl", ""))
         )
-        self._zones[self.credentials.username] = zone
-        logger.info("Autotask zone for %s is %s (%s)", self.credentials.username, zone.name, url)
-        return zone
 
     # ----- reads ------------------------------------------------------------------------------
 
@@ -369,32 +382,40 @@ class AutotaskClient:
         impersonate: int | None,
     ) -> Json:
         headers = {"ImpersonationResourceId": str(impersonate)} if impersonate else {}
+        started = time.monotonic()
         try:
             response = await self._http.request(
                 method, url, json=json, headers=headers, auth=self._auth
             )
         except httpx.HTTPError as exc:
             # The exception text can echo the URL but never the headers; keep only the class.
-            raise TransportError(
+            lost = TransportError(
                 f"Autotask {operation} on {entity}: {type(exc).__name__}",
                 entity=entity,
                 operation=operation,
-            ) from None
+            )
+            self.reachability.failed(lost)
+            raise lost from None
+        logger.debug("Autotask %s %s -> HTTP %d in %.0f ms", operation, entity,
+                     response.status_code, (time.monotonic() - started) * 1000)  # fmt: skip
         body = _json(response)
         if response.status_code == 200:
+            self.reachability.succeeded()
             return body if isinstance(body, dict) else {}
         errors = body.get("errors") if isinstance(body, dict) else None
         texts = [str(e) for e in errors] if isinstance(errors, list) else []
         if not texts and isinstance(body, dict) and body.get("message"):
             texts = [str(body["message"])]
         logger.info("Autotask %s %s -> HTTP %d %s", operation, entity, response.status_code, texts)
-        raise error_for_status(
+        error = error_for_status(
             status=response.status_code,
             entity=entity,
             operation=operation,
             errors=texts,
             retry_after=_retry_after(response),
         )
+        self.reachability.failed(error)
+        raise error
 
 
 def _json(response: httpx.Response) -> Any:

@@ -13,8 +13,9 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +23,22 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
 
-class EntityLimiter:
-    """At most ``per_entity`` calls in flight for each entity endpoint.
+class CallSlots(Protocol):
+    """Where every Autotask call waits for its turn: one slot per call in flight, per entity.
 
-    One instance per tenant per process; several replicas each take a share (configurable).
-    Records the peak per entity so tests and benchmarks can prove the bound.
+    ``EntityLimiter`` is the per-process implementation; on PostgreSQL ``bot/container.py`` puts
+    one in front of a limiter that every replica shares (``services/store/autotask_slots.py``),
+    so this package never needs to know about the database.
+    """
+
+    def slot(self, entity: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class EntityLimiter:
+    """At most ``per_entity`` calls in flight for each entity endpoint, in this process.
+
+    On its own it is the whole limit (SQLite: one process); in front of the shared limiter it is
+    the per-replica cap. Records the peak per entity so tests and benchmarks can prove the bound.
     """
 
     def __init__(self, per_entity: int = 3, overrides: dict[str, int] | None = None) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,40 @@ class CompanyToDo(Entity):
     contact_id: int | None = None
 
 
+class CompanyWebhook(Entity):
+    """A company webhook: where Autotask posts callouts, and the key it signs them with."""
+
+    entity = "CompanyWebhooks"
+
+    name: str | None = None
+    webhook_url: str | None = None
+    deactivation_url: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)  # never in logs or reprs
+    is_active: bool | None = None
+    is_ready: bool | None = None  # set by Autotask
+    is_subscribed_to_create_events: bool | None = None
+    is_subscribed_to_update_events: bool | None = None
+    is_subscribed_to_delete_events: bool | None = None
+    notification_email_address: str | None = None
+    send_threshold_exceeded_notification: bool | None = None
+    owner_resource_id: int | None = None
+    webhook_guid: str | None = Field(default=None, alias="webhookGUID")
+
+
+class CompanyWebhookField(Entity):
+    """A Companies field (``fieldID``) a webhook watches, or always adds to the payload."""
+
+    entity = "CompanyWebhookFields"
+    parent = ("CompanyWebhooks", "Fields", "webhook_id")
+
+    webhook_id: int | None = None
+    field_id: int | None = None
+    is_subscribed_field: bool | None = None
+    is_display_always_field: bool | None = None
+
+
 ALL_MODELS: tuple[type[Entity], ...] = (
     Company, Contact, ClientPortalUser, CompanyTeam, Resource, Contract, ContractService, Service,
     ConfigurationItem, TaxRegion, InvoiceTemplate, Country, CompanyLocation, CompanyNote, CompanyToDo,
+    CompanyWebhook, CompanyWebhookField,
 )  # fmt: skip

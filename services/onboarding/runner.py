@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services import log_context
 from services.autotask.client import AutotaskClient
 from services.autotask.errors import AutotaskError
 from services.autotask.reference import ReferenceData
@@ -109,6 +110,8 @@ class Runner:
         self.owner = owner or uuid.uuid4().hex
         self.billing_admin_emails = list(billing_admin_emails)
         self._fresh: dict[str, Plan] = {}
+        # Set by the process on SIGTERM: runs stop between steps and hand their lease back.
+        self.draining = False
         self._facts_cache: dict[tuple[int, tuple[int, ...]], tuple[float, CompanyFacts]] = {}
 
     # ----- before the run ---------------------------------------------------------------------
@@ -198,6 +201,10 @@ class Runner:
 
     async def apply(self, onboarding_id: str, *, on_progress: Progress | None = None) -> RunReport:
         """Apply (or resume, or retry) an onboarding. Done steps are never applied again."""
+        with log_context.run(onboarding_id, "plan"):  # every line of the run names it and its step
+            return await self._apply(onboarding_id, on_progress)
+
+    async def _apply(self, onboarding_id: str, on_progress: Progress | None) -> RunReport:
         async with self.db.transaction() as session:
             claimed = await repo.claim_onboarding(
                 session,
@@ -236,10 +243,17 @@ class Runner:
 
         ctx = RunContext(self.client, plan.company_id, impersonate)
         status = "applied"
+        action: str | None = None  # the audit event, when not run_<status>
         ended: _Ended | None = None
+        logger.info("run started by %s: %d step(s), %d already done", self.owner, len(steps),
+                    sum(states.get(s.key) == "done" for s in steps))  # fmt: skip
         for step in steps:
             if states.get(step.key) == "done":
                 continue
+            if self.draining:  # still "applying", with no lease: another replica takes it over
+                status, action = "applying", "run_handed_back"
+                break
+            log_context.step.set(step.key)
             state = "running" if step.has_changes else "skipped"
             started = await self._boundary(onboarding_id, actor, ended, (step, state), on_progress)
             ended = None
@@ -258,7 +272,8 @@ class Runner:
             ended = _Ended(step, "done", writes)
         if ended is not None:
             await self._boundary(onboarding_id, actor, ended, None, on_progress)
-        return await self._finish(onboarding_id, status, plan, ctx.secrets)
+        log_context.step.set("finish")
+        return await self._finish(onboarding_id, status, plan, ctx.secrets, action=action)
 
     async def report(self, onboarding_id: str) -> RunReport:
         async with self.db.transaction() as session:
@@ -312,21 +327,31 @@ class Runner:
                         await repo.claim_onboarding(session, onboarding_id=onboarding_id, owner=self.owner,
                                                     now=now, lease=self.lease)  # fmt: skip
                     views.append(_view(step, state, None))
+        for view in views:  # each line under its own step, though one transaction ends one
+            token = log_context.step.set(view.key)  # and begins the next
+            logger.info("step %s: %s", view.key, view.state)
+            log_context.step.reset(token)
         if on_progress is not None:
             for view in views:
                 await on_progress(view)
         return started
 
+    async def release_leases(self) -> int:
+        """Hand back the runs this process still holds: at shutdown, after the drain bound."""
+        async with self.db.transaction() as session:
+            return await repo.release_leases(session, owner=self.owner)
+
     async def _finish(
         self, onboarding_id: str, status: str, plan: Plan | None, secrets: list[PortalSecret],
-        *, error_all: str | None = None,
+        *, error_all: str | None = None, action: str | None = None,
     ) -> RunReport:  # fmt: skip
         async with self.db.transaction() as session:
             await repo.release_onboarding(
                 session, onboarding_id=onboarding_id, owner=self.owner, status=status
             )
-            await repo.record_event(session, actor=self.owner, action=f"run_{status}", onboarding_id=onboarding_id,
+            await repo.record_event(session, actor=self.owner, action=action or f"run_{status}", onboarding_id=onboarding_id,
                                     detail={"error": error_all} if error_all else {})  # fmt: skip
+        logger.info("run ended: %s", action or status)
         report = await self.report(onboarding_id)
         report.secrets = secrets
         report.invoice_missing = plan.invoice_missing if plan else []

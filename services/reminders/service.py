@@ -11,7 +11,7 @@ crash between the chat call and the bookkeeping is seen after a restart and not 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +46,13 @@ class SweepResult:
     nudged: int = 0
     closed: int = 0
     escalated: int = 0
+
+
+@dataclass
+class RecheckResult:
+    companies: int = 0  # read from Autotask
+    closed: int = 0  # onboardings whose reminders this call closed
+    refreshed: int = 0  # reminders whose DM now shows a shorter (or longer) list
 
 
 class Reminders:
@@ -259,24 +266,33 @@ class Reminders:
                 self.escalation_channel, "reminder.escalated", **params
             )
 
-    async def _close(self, reminder_id: int, *, reason: str = "complete") -> None:
-        """Close every reminder of the onboarding, complete its Autotask to-dos, tell the requester."""
+    async def _close(self, reminder_id: int, *, reason: str = "complete") -> bool:
+        """Close every reminder of the onboarding, complete its Autotask to-dos, tell the requester.
+
+        Safe when several replicas close the same reminder at once (the same callout delivered
+        to two of them, a sweep and a click): the conditional UPDATE is the claim, so only the
+        one that flipped the rows tells anyone. ``False`` when another got there first."""
         zone = await self.client.zone()  # before the transaction: no remote call inside it
+        table = ReminderSchedule
         async with self.db.transaction() as session:
-            row = await session.get(ReminderSchedule, reminder_id)
-            if row is None or row.status != "open":
-                return
-            siblings = (await session.execute(
-                select(ReminderSchedule).where(ReminderSchedule.onboarding_id == row.onboarding_id,
-                                               ReminderSchedule.status == "open")
-            )).scalars().all()  # fmt: skip
-            onboarding = await repo.get_onboarding(session, onboarding_id=row.onboarding_id)
-            for sibling in siblings:
-                sibling.status = "closed"
+            onboarding_id = (await session.execute(
+                select(table.onboarding_id).where(table.id == reminder_id, table.status == "open")
+            )).scalar_one_or_none()  # fmt: skip
+            if onboarding_id is None:
+                return False
+            siblings = (await session.scalars(
+                update(table).where(table.onboarding_id == onboarding_id, table.status == "open")
+                .values(status="closed").returning(table),
+                execution_options={"synchronize_session": False},
+            )).all()  # fmt: skip
+            if not siblings:
+                return False
+            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
             cards = [
                 (s.message_ref, self._card(s, "complete", [], nudge=s.nudges, zone=zone))
                 for s in siblings
             ]
+            row = siblings[0]
             requester, company, company_id = row.requester_id, row.company_name, row.company_id
             reference = request_reference(onboarding.request) if onboarding else None
         for ref, card in cards:
@@ -286,6 +302,7 @@ class Reminders:
             await self._complete_todos(company_id, reference)
         if requester and reason == "complete":
             await self.notifier.tell(requester, "reminder.complete", company=company)
+        return True
 
     async def _complete_todos(self, company_id: int, reference: str) -> None:
         todos = await self.client.query_models(CompanyToDo, [
@@ -310,7 +327,6 @@ class Reminders:
 
     async def check_now(self, reminder_id: int) -> list[str] | None:
         """Re-read Autotask: close the reminder if complete, else show what is still missing."""
-        zone = await self.client.zone()
         async with self.db.transaction() as session:
             row = await session.get(ReminderSchedule, reminder_id)
             if row is None:
@@ -323,10 +339,53 @@ class Reminders:
         if not missing:
             await self._close(reminder_id)
             return []
+        await self._show_missing(reminder_id, missing)
+        return missing
+
+    async def recheck(self, company_ids: Collection[int] | None = None) -> RecheckResult:
+        """A company changed in Autotask: read it once, then close or refresh its open reminders.
+
+        "Check now" for many reminders at once: the same readiness check and completion path.
+        A webhook callout passes its one company; the safety-net sweep passes none, meaning every
+        open reminder. Which companies have open reminders is decided from our own tables, so a
+        callout for any other company costs no Autotask call."""
+        table = ReminderSchedule
+        stmt = select(table.id, table.company_id, table.onboarding_id, table.missing).where(
+            table.status == "open"
+        )
+        if company_ids is not None:
+            if not company_ids:
+                return RecheckResult()
+            stmt = stmt.where(table.company_id.in_(sorted(set(company_ids))))
+        async with self.db.transaction() as session:
+            rows = (await session.execute(stmt.order_by(table.id))).all()
+        result = RecheckResult()
+        if not rows:
+            return result
+        companies = await read_companies(self.client, [r.company_id for r in rows])
+        result.companies = len({r.company_id for r in rows})
+        done: set[str] = set()
+        for row in rows:
+            if row.onboarding_id in done:
+                continue  # closed with a sibling reminder of the same onboarding
+            company = companies.get(row.company_id)
+            missing = await self._missing(company) if company else []
+            if not missing:
+                done.add(row.onboarding_id)
+                if await self._close(row.id, reason="complete" if company else "gone"):
+                    result.closed += 1
+            elif missing != list(row.missing):
+                await self._show_missing(row.id, missing)
+                result.refreshed += 1
+        return result
+
+    async def _show_missing(self, reminder_id: int, missing: list[str]) -> None:
+        """Record what is still missing and show it on the DM in place (not a new nudge)."""
+        zone = await self.client.zone()
         async with self.db.transaction() as session:
             row = await session.get(ReminderSchedule, reminder_id)
-            if row is None:
-                return missing
+            if row is None or row.status != "open":
+                return
             row.missing = missing
             ref, card = (
                 row.message_ref,
@@ -334,7 +393,6 @@ class Reminders:
             )
         if ref.get("ts"):
             await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
-        return missing
 
     async def snooze(self, reminder_id: int, days: int) -> datetime | None:
         zone = await self.client.zone()  # before the transaction: no remote call inside it

@@ -7,10 +7,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Executable, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.store.tables import AuditEvent, Draft, Onboarding, StepRun, utcnow
+from services.store.tables import (
+    AuditEvent,
+    ChatConversation,
+    Draft,
+    Onboarding,
+    StepRun,
+    utcnow,
+)
 
 
 async def matched(session: AsyncSession, stmt: Executable) -> int:
@@ -174,6 +182,17 @@ async def release_onboarding(
     await session.execute(stmt)
 
 
+async def release_leases(session: AsyncSession, *, owner: str) -> int:
+    """Hand back every run lease ``owner`` holds (a replica shutting down); statuses stay."""
+    stmt = (
+        update(Onboarding)
+        .where(Onboarding.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
 async def request_cancel(session: AsyncSession, *, onboarding_id: str) -> bool:
     stmt = (
         update(Onboarding)
@@ -270,3 +289,71 @@ async def audit_trail(session: AsyncSession, *, onboarding_id: str) -> Sequence[
         select(AuditEvent).where(AuditEvent.onboarding_id == onboarding_id).order_by(AuditEvent.id)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+# ----- chat conversations (where proactive messages go) -----------------------------------------
+
+
+async def upsert_conversation(
+    session: AsyncSession, *, platform: str, conversation_id: str, values: dict[str, Any]
+) -> None:
+    """One row per conversation whoever writes first: two replicas seeing the same install at
+    once both succeed, and the later reference wins (it is the fresher one)."""
+    now = utcnow()
+    row = {"platform": platform, "conversation_id": conversation_id, **values,
+           "removed_at": None, "updated_at": now}  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ChatConversation).values(**row, created_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["platform", "conversation_id"],
+        set_={key: stmt.excluded[key] for key in row if key not in ("platform", "conversation_id")},
+    )
+    await session.execute(stmt)
+
+
+async def get_conversation(
+    session: AsyncSession, *, platform: str, conversation_id: str
+) -> ChatConversation | None:
+    stmt = select(ChatConversation).where(
+        ChatConversation.platform == platform, ChatConversation.conversation_id == conversation_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def personal_conversation(
+    session: AsyncSession, *, platform: str, user_id: str | None, directory_id: str | None
+) -> ChatConversation | None:
+    """The person's own chat with the bot (by platform user id or directory id), if installed."""
+    who = [
+        *([ChatConversation.user_id == user_id] if user_id else []),
+        *([ChatConversation.directory_id == directory_id] if directory_id else []),
+    ]
+    if not who:
+        return None
+    stmt = (
+        select(ChatConversation)
+        .where(
+            ChatConversation.platform == platform,
+            ChatConversation.kind == "personal",
+            ChatConversation.removed_at.is_(None),
+            or_(*who),
+        )
+        .order_by(ChatConversation.updated_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def mark_conversation_removed(
+    session: AsyncSession, *, platform: str, conversation_id: str
+) -> int:
+    stmt = (
+        update(ChatConversation)
+        .where(
+            ChatConversation.platform == platform,
+            ChatConversation.conversation_id == conversation_id,
+        )
+        .values(removed_at=utcnow())
+    )
+    return await matched(session, stmt)

@@ -1,4 +1,5 @@
-"""ORM tables: drafts, onboardings, step runs, audit events, reminder schedules.
+"""ORM tables: drafts, onboardings, step runs, audit events, reminder schedules, chat
+conversations, webhook state.
 
 Tables only; the pydantic shapes of the same data live with the services that use them.
 Datetimes are timezone-aware UTC on PostgreSQL and stored as UTC on SQLite.
@@ -157,3 +158,61 @@ class ReminderSchedule(Base):
     escalated_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ChatConversation(Base):
+    """Where the bot can write later without being asked: a chat platform's conversation
+    reference (opaque to us), kept from install or first use for proactive messages."""
+
+    __tablename__ = "chat_conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(16))  # personal, channel, groupChat
+    user_id: Mapped[str | None] = mapped_column(String(128))  # the person, for a personal chat
+    directory_id: Mapped[str | None] = mapped_column(String(64))  # e.g. the Entra object id
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(400))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    reference: Mapped[dict[str, Any]] = mapped_column()
+    removed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ux_chat_conversations_id", "platform", "conversation_id", unique=True),
+        Index("ix_chat_conversations_user", "platform", "user_id"),
+        Index("ix_chat_conversations_directory", "platform", "directory_id"),
+    )
+
+
+class WebhookState(Base):
+    """This installation's Autotask company webhook as last synced, and the signs of its health.
+
+    Shared by every replica: whichever one receives a callout or the deactivation notice records
+    it here, and every replica's safety-net sweep paces itself on it.
+    """
+
+    __tablename__ = "autotask_webhooks"
+
+    name: Mapped[str] = mapped_column(
+        String(50), primary_key=True
+    )  # the webhook's name in Autotask
+    webhook_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="missing")
+    fields: Mapped[list[Any]] = mapped_column(default=list)  # Companies fields it watches
+    unsupported: Mapped[list[Any]] = mapped_column(default=list)  # needed, but not offered
+    synced_at: Mapped[datetime | None] = mapped_column()
+    last_callback_at: Mapped[datetime | None] = mapped_column()
+    deactivated_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class JobRun(Base):
+    """When a job the replicas share last ran; claiming it makes it run once per interval overall."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column()

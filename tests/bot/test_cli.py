@@ -18,7 +18,7 @@ def test_run_without_credentials_says_sandbox_and_sqlite_first(tmp_path: Path) -
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "AUTOTASK_", "DATABASE_URL"))
+        if not k.startswith(("SLACK_", "TEAMS_", "AUTOTASK_", "DATABASE_URL"))
     }
     env["PORT"] = "0"
     with subprocess.Popen(
@@ -27,7 +27,7 @@ def test_run_without_credentials_says_sandbox_and_sqlite_first(tmp_path: Path) -
     ) as proc:  # fmt: skip
         try:
             assert proc.stdout is not None
-            lines = [proc.stdout.readline() for _ in range(5)]
+            lines = [proc.stdout.readline() for _ in range(6)]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -35,7 +35,8 @@ def test_run_without_credentials_says_sandbox_and_sqlite_first(tmp_path: Path) -
     assert "built-in SANDBOX" in lines[1]
     assert "local SQLite file" in lines[2]
     assert "Slack: not configured" in text
-    assert "listening on" in lines[4]
+    assert "Teams: ANONYMOUS local mode" in lines[4]  # says that nothing checks who is calling
+    assert "listening on" in lines[5] and "POST /api/messages" in lines[5]
     deadline = time.monotonic() + 5
     while not (tmp_path / "sandbox-tenant.json").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -83,3 +84,16 @@ def test_a_half_configured_install_gets_a_clear_message(monkeypatch: pytest.Monk
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code != 0
     assert "set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.output
+
+
+def test_run_says_whether_teams_requests_are_checked() -> None:
+    from bot.cli import startup_lines
+    from bot.settings import Settings
+
+    secured = Settings(_env_file=None, teams_app_id="3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d",
+                       teams_app_password="pw-value", teams_tenant_id="contoso.onmicrosoft.com")  # fmt: skip
+    lines = startup_lines(secured)
+    assert any("every request must carry a valid Bot Framework token" in line for line in lines)
+    assert not any("pw-value" in line for line in lines)
+    slack_only = Settings(_env_file=None, slack_bot_token="xoxb-1", slack_signing_secret="s")
+    assert "Teams: not configured" in startup_lines(slack_only)[-1]

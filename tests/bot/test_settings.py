@@ -35,3 +35,54 @@ def test_env_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: obje
 def test_concurrency_cannot_exceed_autotasks_limit() -> None:
     with pytest.raises(ValidationError, match="AUTOTASK_CONCURRENCY"):
         Settings(_env_file=None, autotask_concurrency=5)
+
+
+def test_half_set_teams_credentials_are_refused_with_the_fix() -> None:
+    with pytest.raises(ValidationError, match="set all of TEAMS_APP_ID, TEAMS_APP_PASSWORD"):
+        Settings(_env_file=None, teams_app_id="3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d")
+
+
+def test_teams_is_anonymous_only_in_local_mode() -> None:
+    assert Settings(_env_file=None).teams_mode == "anonymous"
+    slack_only = Settings(_env_file=None, slack_bot_token="xoxb-1", slack_signing_secret="s")
+    assert slack_only.teams_mode == "off"  # nothing unsigned is served next to a real Slack app
+    both = Settings(_env_file=None, slack_bot_token="xoxb-1", slack_signing_secret="s",
+                    teams_app_id="3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d",
+                    teams_app_password="pw-value", teams_tenant_id="contoso.onmicrosoft.com")  # fmt: skip
+    assert both.teams_mode == "authenticated" and both.slack_mode == "http"
+    assert "pw-value" not in repr(both)
+
+
+def test_public_url_must_be_a_url() -> None:
+    assert Settings(_env_file=None, public_url="https://bot.example.com/").public_url == (
+        "https://bot.example.com"
+    )
+    with pytest.raises(ValidationError, match="PUBLIC_URL"):
+        Settings(_env_file=None, public_url="bot.example.com")
+
+
+def test_log_format_is_text_or_json_and_says_so_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert Settings(_env_file=None).log_format == "json"
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError, match="log_format"):
+        Settings(_env_file=None)
+
+
+def test_a_replica_is_named_by_replica_id_or_else_by_host_and_process() -> None:
+    import os
+    import socket
+
+    assert Settings(_env_file=None, replica_id="bot-2").replica == "bot-2"
+    assert Settings(_env_file=None).replica == f"{socket.gethostname()}-{os.getpid()}"
+
+
+def test_env_example_names_only_settings_and_every_setting() -> None:
+    """The file operators copy: a misspelt name there would be silently ignored."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    names = {line.split("=", 1)[0] for line in example.read_text().splitlines()
+             if line and not line.startswith("#")}  # fmt: skip
+    compose_only = {"POSTGRES_PASSWORD", "PUBLIC_PORT"}
+    assert names - compose_only == {name.upper() for name in Settings.model_fields}

@@ -120,6 +120,17 @@ def check_rules(
                 raise SandboxError(
                     500, ["The contract service belongs to another company's contract."]
                 )
+    elif name in ("CompanyWebhookFields", "CompanyWebhookExcludedResources"):
+        key = "fieldID" if name == "CompanyWebhookFields" else "resourceID"
+        if any(
+            r["webhookID"] == record["webhookID"]
+            and r[key] == record[key]
+            and r["id"] != record["id"]
+            for r in tables(name).values()
+        ):
+            raise SandboxError(
+                500, [f"This webhook already has a {name} row for {key} {record[key]}."]
+            )
     elif name == "CompanyToDos" and _date(record["endDateTime"]) < _date(record["startDateTime"]):
         raise SandboxError(500, ["The to-do end must not be before its start."])
 

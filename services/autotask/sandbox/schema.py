@@ -10,97 +10,23 @@ labels to ids through ``entityInformation/fields``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
+from services.autotask.sandbox.fields import (
+    BOOL,
+    DEC,
+    DT,
+    INT,
+    LONG,
+    EntitySpec,
+    F,
+    FieldSpec,
+    Pick,
+)
+from services.autotask.sandbox.fields import picks as _p
+from services.autotask.sandbox.schema_webhooks import COMPANY_WEBHOOK_FIELD_IDS, WEBHOOK_ENTITIES
 
-@dataclass(frozen=True)
-class Pick:
-    value: int
-    label: str
-    is_active: bool = True
-    is_default: bool = False
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    data_type: str = "string"
-    required: bool = False
-    read_only: bool = False
-    length: int | None = None
-    picklist: tuple[Pick, ...] = ()
-    reference: str | None = None
-    queryable: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "dataType": self.data_type,
-            "length": self.length or 0,
-            "isRequired": self.required,
-            "isReadOnly": self.read_only,
-            "isQueryable": self.queryable,
-            "isReference": self.reference is not None,
-            "referenceEntityType": self.reference or "",
-            "isPickList": bool(self.picklist),
-            "picklistValues": [
-                {
-                    "value": str(p.value),
-                    "label": p.label,
-                    "isDefaultValue": p.is_default,
-                    "sortOrder": i,
-                    "parentValue": "",
-                    "isActive": p.is_active,
-                    "isSystem": True,
-                }
-                for i, p in enumerate(self.picklist)
-            ]
-            if self.picklist
-            else None,
-            "picklistParentValueField": "",
-            "isSupportedWebhookField": False,
-        }
-
-
-@dataclass(frozen=True)
-class EntitySpec:
-    name: str
-    fields: tuple[FieldSpec, ...]
-    can_create: bool = True
-    can_update: bool = True
-    can_delete: bool = False
-    can_query: bool = True
-    # (parent entity, path segment, foreign-key field) where creates and updates must go
-    parent: tuple[str, str, str] | None = None
-    by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {f.name.lower(): f for f in self.fields})
-
-    def field(self, name: str) -> FieldSpec | None:
-        return self.by_name.get(name.lower())
-
-    def info(self) -> dict[str, Any]:
-        access = 1 if self.can_create else 0
-        return {
-            "name": self.name,
-            "canCreate": self.can_create,
-            "canDelete": self.can_delete,
-            "canQuery": self.can_query,
-            "canUpdate": self.can_update,
-            "userAccessForCreate": access,
-            "userAccessForDelete": 1 if self.can_delete else 0,
-            "userAccessForQuery": 1,
-            "userAccessForUpdate": 1 if self.can_update else 0,
-            "hasUserDefinedFields": self.name in {"Companies", "Contacts", "Contracts"},
-            "supportsWebhookCallouts": self.name in {"Companies", "Contacts", "ConfigurationItems"},
-        }
-
-
-def _p(*labels: tuple[int, str]) -> tuple[Pick, ...]:
-    return tuple(Pick(v, label) for v, label in labels)
-
+__all__ = ["CHILD_PATHS", "ENTITIES", "EntitySpec", "FieldSpec", "Pick"]
 
 COMPANY_TYPES = _p(
     (1, "Customer"),
@@ -162,57 +88,56 @@ LICENSE_TYPES = _p(
 CI_TYPES = _p((1, "Workstation"), (2, "Server"), (3, "Network Device"), (4, "Printer"))
 SERVICE_PERIODS = _p((1, "Monthly"), (2, "Quarterly"), (3, "Yearly"))
 
-# entityInformation dataType names for the OpenAPI formats string, int32, int64, boolean,
-# date-time and double
-S, INT, LONG, BOOL, DT, DEC = "string", "integer", "long", "boolean", "datetime", "double"
-
-
-def F(name: str, data_type: str = S, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, data_type, **kw)
-
-
 _SYSTEM = (F("createDate", DT, read_only=True), F("lastActivityDate", DT, read_only=True))
+
+
+def _webhook_supported(fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+    """Flag the fields this tenant lets a company webhook watch (``isSupportedWebhookField``)."""
+    return tuple(replace(f, webhook=f.name in COMPANY_WEBHOOK_FIELD_IDS) for f in fields)
+
 
 ENTITIES: dict[str, EntitySpec] = {
     spec.name.lower(): spec
     for spec in (
         EntitySpec(
             "Companies",
-            (
-                F("id", LONG, read_only=True),
-                F("companyName", required=True, length=100),
-                F("companyType", INT, required=True, picklist=COMPANY_TYPES),
-                F("companyNumber", length=50),
-                F("ownerResourceID", INT, required=True, reference="Resources"),
-                F("phone", required=True, length=25),
-                F("isActive", BOOL),
-                F("isTaskFireActive", BOOL),
-                F("isClientPortalActive", BOOL),
-                F("parentCompanyID", INT, reference="Companies"),
-                F("address1", length=128),
-                F("address2", length=128),
-                F("city", length=30),
-                F("state", length=40),
-                F("postalCode", length=10),
-                F("countryID", INT, reference="Countries"),
-                F("webAddress", length=255),
-                F("invoiceTemplateID", INT, reference="InvoiceTemplates"),
-                F("invoiceMethod", INT, picklist=INVOICE_METHODS),
-                F("taxRegionID", INT, reference="TaxRegions"),
-                F("taxID", length=50),
-                F("isTaxExempt", BOOL),
-                F("invoiceNonContractItemsToParentCompany", BOOL),
-                F("billToAddressToUse", INT, picklist=BILL_TO_ADDRESS),
-                F("billToCompanyLocationID", INT, reference="CompanyLocations"),
-                F("billingAddress1", length=150),
-                F("billingAddress2", length=150),
-                F("billToCity", length=50),
-                F("billToState", length=50),
-                F("billToZipCode", length=10),
-                F("billToCountryID", INT, reference="Countries"),
-                F("billToAttention", length=50),
-                F("lastTrackedModifiedDateTime", DT, read_only=True),
-                *_SYSTEM,
+            _webhook_supported(
+                (
+                    F("id", LONG, read_only=True),
+                    F("companyName", required=True, length=100),
+                    F("companyType", INT, required=True, picklist=COMPANY_TYPES),
+                    F("companyNumber", length=50),
+                    F("ownerResourceID", INT, required=True, reference="Resources"),
+                    F("phone", required=True, length=25),
+                    F("isActive", BOOL),
+                    F("isTaskFireActive", BOOL),
+                    F("isClientPortalActive", BOOL),
+                    F("parentCompanyID", INT, reference="Companies"),
+                    F("address1", length=128),
+                    F("address2", length=128),
+                    F("city", length=30),
+                    F("state", length=40),
+                    F("postalCode", length=10),
+                    F("countryID", INT, reference="Countries"),
+                    F("webAddress", length=255),
+                    F("invoiceTemplateID", INT, reference="InvoiceTemplates"),
+                    F("invoiceMethod", INT, picklist=INVOICE_METHODS),
+                    F("taxRegionID", INT, reference="TaxRegions"),
+                    F("taxID", length=50),
+                    F("isTaxExempt", BOOL),
+                    F("invoiceNonContractItemsToParentCompany", BOOL),
+                    F("billToAddressToUse", INT, picklist=BILL_TO_ADDRESS),
+                    F("billToCompanyLocationID", INT, reference="CompanyLocations"),
+                    F("billingAddress1", length=150),
+                    F("billingAddress2", length=150),
+                    F("billToCity", length=50),
+                    F("billToState", length=50),
+                    F("billToZipCode", length=10),
+                    F("billToCountryID", INT, reference="Countries"),
+                    F("billToAttention", length=50),
+                    F("lastTrackedModifiedDateTime", DT, read_only=True),
+                    *_SYSTEM,
+                )
             ),
         ),
         EntitySpec(
@@ -448,6 +373,7 @@ ENTITIES: dict[str, EntitySpec] = {
             can_delete=True,
             parent=("Companies", "ToDos", "companyID"),
         ),
+        *WEBHOOK_ENTITIES,
     )
 }
 

@@ -7,8 +7,10 @@ client's error mapping is what turns them into exceptions.
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,25 @@ from services.autotask.sandbox.rules import (
     require,
 )
 from services.autotask.sandbox.schema import ENTITIES, EntitySpec
+
+logger = logging.getLogger(__name__)
+# Never returned by a read, as Autotask keeps passwords (and, we assume, webhook secret keys)
+WRITE_ONLY = frozenset({"password", "secretKey"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """One landed write, for listeners such as the webhook emitter.
+
+    ``actor`` is the resource the write is attributed to: the impersonated resource or the API
+    user's own, or the person editing in the (simulated) web UI.
+    """
+
+    entity: str
+    action: str  # "Create", "Update" or "Delete", as webhook payloads spell them
+    before: dict[str, Any]
+    after: dict[str, Any]
+    actor: int | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,9 @@ class Tenant:
         self.zone_number = zone_number
         self.path = path
         self._lock = threading.RLock()
+        self.listeners: list[Callable[[Change], None]] = []
+        # Companies fields this tenant does not let a webhook watch (an older Autotask, say)
+        self.webhook_fields_withheld: set[str] = set()
 
     # ----- persistence ------------------------------------------------------------------------
 
@@ -97,6 +121,20 @@ class Tenant:
             row = self.table(entity).get(id_)
             return _public(spec_for(entity), row) if row else None
 
+    def field_info(self, entity: str) -> list[dict[str, Any]]:
+        """``entityInformation/fields`` of this tenant."""
+        spec = spec_for(entity)
+        fields = [f.to_json() for f in spec.fields]
+        withheld = self.webhook_fields_withheld
+        for info in fields:
+            if spec.name == "Companies" and info["name"] in withheld:
+                info["isSupportedWebhookField"] = False
+            if spec.name == "CompanyWebhookFields" and info["name"] == "fieldID":
+                info["picklistValues"] = [
+                    v for v in info["picklistValues"] if v["label"] not in withheld
+                ]
+        return fields
+
     def query(self, entity: str, body: dict[str, Any]) -> list[Record]:
         spec = spec_for(entity)
         if not spec.can_query:
@@ -121,7 +159,9 @@ class Tenant:
 
     # ----- writes -----------------------------------------------------------------------------
 
-    def create(self, entity: str, body: Record, *, parent_id: int | None = None) -> int:
+    def create(
+        self, entity: str, body: Record, *, parent_id: int | None = None, actor: int | None = None
+    ) -> int:
         spec = spec_for(entity)
         if not spec.can_create:
             raise SandboxError(405, [f"{spec.name} cannot be created through the API."])
@@ -146,11 +186,14 @@ class Tenant:
             record["id"] = new_id
             check_rules(self.table, spec, record, existing=None)
             table[new_id] = record
-            self._after_write(spec, record)
+            self._after_write(spec, record, actor)
             self.save()
+            self._notify(Change(spec.name, "Create", {}, dict(record), actor))
             return new_id
 
-    def update(self, entity: str, body: Record, *, parent_id: int | None = None) -> int:
+    def update(
+        self, entity: str, body: Record, *, parent_id: int | None = None, actor: int | None = None
+    ) -> int:
         spec = spec_for(entity)
         if not spec.can_update:
             raise SandboxError(405, [f"{spec.name} cannot be updated."])
@@ -173,12 +216,14 @@ class Tenant:
             check_references(self.table, spec, changes)
             check_rules(self.table, spec, merged, existing=existing)
             changes.pop("password", None)  # validated above, never stored
+            before = dict(existing)
             existing.update(changes)
-            self._after_write(spec, existing)
+            self._after_write(spec, existing, actor)
             self.save()
+            self._notify(Change(spec.name, "Update", before, dict(existing), actor))
             return int(raw_id)
 
-    def delete(self, entity: str, id_: int) -> int:
+    def delete(self, entity: str, id_: int, *, actor: int | None = None) -> int:
         spec = spec_for(entity)
         if not spec.can_delete:
             raise SandboxError(405, [f"{spec.name} cannot be deleted."])
@@ -190,7 +235,9 @@ class Tenant:
             if spec.name == "Contacts" and row.get("primaryContact"):
                 raise SandboxError(500, ["A primary contact cannot be deleted."])
             del table[id_]
+            self._after_delete(spec, row)
             self.save()
+            self._notify(Change(spec.name, "Delete", dict(row), {}, actor))
             return id_
 
     def adjust_service_units(self, contract_id: int, body: Record) -> int:
@@ -252,7 +299,32 @@ class Tenant:
 
     # ----- rules ------------------------------------------------------------------------------
 
-    def _after_write(self, spec: EntitySpec, record: Record) -> None:
+    def _notify(self, change: Change) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(change)
+            except Exception:  # a listener's bug must not undo or fail a write that landed
+                logger.exception("sandbox listener failed on %s %s", change.action, change.entity)
+
+    def _after_delete(self, spec: EntitySpec, row: Record) -> None:
+        if spec.name == "CompanyWebhooks":
+            for child in ("CompanyWebhookFields", "CompanyWebhookExcludedResources"):
+                table = self.table(child)
+                for key in [k for k, r in table.items() if r["webhookID"] == row["id"]]:
+                    del table[key]
+        elif spec.name == "CompanyWebhookFields":
+            self._refresh_ready(int(row["webhookID"]))
+
+    def _refresh_ready(self, webhook_id: int) -> None:
+        """isReady: active, with at least one field that triggers a callout."""
+        hook = self.table("CompanyWebhooks").get(webhook_id)
+        if hook is not None:
+            hook["isReady"] = bool(hook.get("isActive")) and any(
+                f["webhookID"] == webhook_id and f.get("isSubscribedField")
+                for f in self.table("CompanyWebhookFields").values()
+            )
+
+    def _after_write(self, spec: EntitySpec, record: Record, actor: int | None = None) -> None:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         if spec.name == "Companies":
             record["lastTrackedModifiedDateTime"] = now
@@ -260,6 +332,12 @@ class Tenant:
         elif spec.name == "CompanyNotes":
             record["lastModifiedDate"] = now
             record.setdefault("createDateTime", now)
+        elif spec.name == "CompanyWebhooks":
+            record.setdefault("webhookGUID", str(uuid.uuid4()))
+            record.setdefault("ownerResourceID", actor)
+            self._refresh_ready(int(record["id"]))
+        elif spec.name == "CompanyWebhookFields":
+            self._refresh_ready(int(record["webhookID"]))
         elif spec.name == "Contacts" and record.get("primaryContact"):
             # One primary contact per company: marking another clears the old one, as the UI does.
             for other in self.table("Contacts").values():
@@ -273,4 +351,4 @@ def _key(body: Record, name: str) -> Any:
 
 def _public(spec: EntitySpec, row: Record) -> Record:
     # Write-only fields (passwords) never come back, as in Autotask.
-    return {k: v for k, v in row.items() if k != "password"}
+    return {k: v for k, v in row.items() if k not in WRITE_ONLY}

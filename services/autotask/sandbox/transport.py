@@ -5,6 +5,9 @@ The real ``AutotaskClient`` talks to it exactly as to Autotask, so everything ab
 ``latency`` (seconds per call, held while "in flight"), ``fail_next`` (scripted failures, before or
 after the write lands), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
 
+Company webhooks: the tenant's ``CompanyWebhooks`` call out when a watched company field changes,
+from a background task (``sandbox/webhooks.py``; ``transport.webhooks`` drains or deactivates them).
+
 ``add_observer`` registers a process-wide callback that sees every request any sandbox transport
 receives (zone discovery included) with the reply it got: conformance checks use it to hold the
 client to Autotask's published API, whichever test or harness built the transport.
@@ -29,6 +32,7 @@ from services.autotask.sandbox.errors import SandboxError
 from services.autotask.sandbox.rules import API_ONLY_LICENSE
 from services.autotask.sandbox.schema import CHILD_PATHS
 from services.autotask.sandbox.tenant import Tenant, spec_for
+from services.autotask.sandbox.webhooks import WebhookEmitter
 
 PAGE_SIZE = 500
 THREAD_LIMIT_TEXT = (
@@ -117,6 +121,8 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self.thread_limit_rejections = 0
         self._hour: deque[float] = deque()
         self.on_call: Callable[[Call], None] | None = None
+        # the tenant's company webhooks, posted from the background (one emitter per tenant)
+        self.webhooks = WebhookEmitter.of(tenant)
 
     # ----- switches ---------------------------------------------------------------------------
 
@@ -140,6 +146,10 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         """Pretend other integrations of the tenant already spent ``n`` calls this hour."""
         now = self._clock()
         self._hour.extend([now] * n)
+
+    async def aclose(self) -> None:
+        """Stop delivering webhooks (an ``httpx.AsyncClient`` closes its transport on exit)."""
+        await self.webhooks.aclose()
 
     # ----- the wire ---------------------------------------------------------------------------
 
@@ -166,7 +176,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         entity = _bucket(rest)
         call = Call(method, rest, entity, 0, body=body)
         try:
-            impersonation = self._authenticate(request)
+            impersonation, actor = self._authenticate(request)
             call.impersonation = impersonation
             self._count_hourly()
             key = f"{request.headers.get('ApiIntegrationCode', '')}|{entity.lower()}"
@@ -181,7 +191,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
                 fault = self._take_fault(method, entity, rest)
                 if fault and not fault.after_write:
                     raise _fault_error(fault, request)
-                status, payload = self._route(method, rest, body, request)
+                status, payload = self._route(method, rest, body, request, actor)
                 if fault:
                     raise _fault_error(fault, request)
             finally:
@@ -224,7 +234,8 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             {"zoneName": f"AE{self.tenant.zone_number:02d}", "url": url, "webUrl": web, "ci": 3},
         )
 
-    def _authenticate(self, request: httpx.Request) -> int | None:
+    def _authenticate(self, request: httpx.Request) -> tuple[int | None, int]:
+        """(impersonated resource, the resource the write is attributed to)."""
         headers = request.headers
         user = self.tenant.api_users.get(headers.get("UserName", "").lower())
         ok = (
@@ -241,9 +252,10 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             raise SandboxError(
                 401, ["Unauthorized: the API user, secret or integration code is invalid."]
             )
+        assert user is not None
         raw = headers.get("ImpersonationResourceId")
         if raw is None:
-            return None
+            return None, user.resource_id
         resource = self.tenant.table("Resources").get(int(raw))
         if (
             resource is None
@@ -251,7 +263,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             or resource.get("licenseType") == API_ONLY_LICENSE
         ):
             raise SandboxError(500, [f"Resource {raw} cannot be impersonated."])
-        return int(raw)
+        return int(raw), int(raw)
 
     def _count_hourly(self) -> None:
         self._expire()
@@ -266,7 +278,9 @@ class SandboxTransport(httpx.AsyncBaseTransport):
 
     # ----- routing ----------------------------------------------------------------------------
 
-    def _route(self, method: str, rest: str, body: Any, request: httpx.Request) -> tuple[int, Any]:
+    def _route(
+        self, method: str, rest: str, body: Any, request: httpx.Request, actor: int
+    ) -> tuple[int, Any]:
         parts = rest.split("/")
         head = parts[0]
         t = self.tenant
@@ -281,7 +295,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             if len(parts) == 2:
                 return 200, {"info": spec.info()}
             if parts[2].lower() == "fields":
-                return 200, {"fields": [f.to_json() for f in spec.fields]}
+                return 200, {"fields": t.field_info(spec.name)}
         if len(parts) >= 2 and parts[1].lower() == "query":
             return self._query(method, head, parts[2:], body, request)
         if len(parts) == 1:
@@ -290,24 +304,24 @@ class SandboxTransport(httpx.AsyncBaseTransport):
                 adjustment = _obj(body)
                 return 200, {"itemId": t.adjust_service_units(_contract_of(adjustment), adjustment)}
             if method == "POST":
-                return 200, {"itemId": t.create(head, _obj(body))}
+                return 200, {"itemId": t.create(head, _obj(body), actor=actor)}
             if method == "PATCH":
-                return 200, {"itemId": t.update(head, _obj(body))}
+                return 200, {"itemId": t.update(head, _obj(body), actor=actor)}
             if method == "PUT":
-                return 200, {"itemId": t.update(head, _replace_all(head, _obj(body)))}
+                return 200, {"itemId": t.update(head, _replace_all(head, _obj(body)), actor=actor)}
         if len(parts) == 2 and parts[1].isdigit():
             spec = spec_for(head)
             if method == "GET" and spec.can_query:
                 return 200, {"item": t.get(head, int(parts[1]))}
             # children are deleted under their parent's URL only
             if method == "DELETE" and spec.parent is None:
-                return 200, {"itemId": t.delete(head, int(parts[1]))}
+                return 200, {"itemId": t.delete(head, int(parts[1]), actor=actor)}
             raise SandboxError(405, [_NO_METHOD])
         if len(parts) in (3, 4) and parts[1].isdigit():
-            return self._child(method, parts, body)
+            return self._child(method, parts, body, actor)
         raise SandboxError(405, [_NO_METHOD])
 
-    def _child(self, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
+    def _child(self, method: str, parts: list[str], body: Any, actor: int) -> tuple[int, Any]:
         """``/{Parent}/{id}/{Child}`` and ``/{Parent}/{id}/{Child}/{childId}``."""
         t = self.tenant
         head, parent_id = parts[0], int(parts[1])
@@ -315,22 +329,27 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         if child is None:
             raise SandboxError(404, [f"No HTTP resource was found that matches {'/'.join(parts)}."])
         spec = spec_for(child)
+        writes = len(parts) == 3 and (
+            (method == "POST" and spec.can_create)
+            or (method in ("PATCH", "PUT") and spec.can_update)
+        )
+        deletes = len(parts) == 4 and parts[3].isdigit() and method == "DELETE" and spec.can_delete
+        if not (writes or deletes):  # the verb is checked before any record is looked up
+            raise SandboxError(405, [_NO_METHOD])
         if t.table(head).get(parent_id) is None:
             raise SandboxError(500, [f"No matching records found for {head} id {parent_id}."])
-        if len(parts) == 3 and method == "POST":
+        if method == "POST":
             if child == "ContractServiceAdjustments":
                 return 200, {"itemId": t.adjust_service_units(parent_id, _obj(body))}
-            return 200, {"itemId": t.create(child, _obj(body), parent_id=parent_id)}
-        if len(parts) == 3 and method in ("PATCH", "PUT"):
+            return 200, {"itemId": t.create(child, _obj(body), parent_id=parent_id, actor=actor)}
+        if method in ("PATCH", "PUT"):
             changes = _obj(body) if method == "PATCH" else _replace_all(child, _obj(body))
-            return 200, {"itemId": t.update(child, changes, parent_id=parent_id)}
-        if len(parts) == 4 and parts[3].isdigit() and method == "DELETE" and spec.can_delete:
-            row = t.table(child).get(int(parts[3]))
-            fk = spec.parent[2] if spec.parent else ""
-            if row is None or row.get(fk) != parent_id:
-                raise SandboxError(500, [f"No matching records found for {child} id {parts[3]}."])
-            return 200, {"itemId": t.delete(child, int(parts[3]))}
-        raise SandboxError(405, [_NO_METHOD])
+            return 200, {"itemId": t.update(child, changes, parent_id=parent_id, actor=actor)}
+        row = t.table(child).get(int(parts[3]))
+        fk = spec.parent[2] if spec.parent else ""
+        if row is None or row.get(fk) != parent_id:
+            raise SandboxError(500, [f"No matching records found for {child} id {parts[3]}."])
+        return 200, {"itemId": t.delete(child, int(parts[3]), actor=actor)}
 
     def _query(
         self, method: str, entity: str, tail: list[str], body: Any, request: httpx.Request

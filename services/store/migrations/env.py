@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
@@ -13,6 +13,8 @@ from services.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
+# Replicas starting together on one PostgreSQL migrate one at a time; the others then find head.
+MIGRATION_LOCK = 0x6F6E626F  # "onbo"
 
 
 def _configure(connection: Connection | None = None) -> None:
@@ -30,6 +32,8 @@ def _configure(connection: Connection | None = None) -> None:
 def _run_sync(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

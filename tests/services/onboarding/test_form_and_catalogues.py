@@ -23,7 +23,7 @@ def test_both_catalogues_have_the_same_keys_and_every_form_key() -> None:
 def test_every_key_the_code_uses_is_in_the_catalogues() -> None:
     used: set[str] = set()
     pattern = re.compile(
-        r"""["'](errors|step|field|state|status|missing|plan|report|console|value|slack|reminder|refused|form)\.([a-z_A-Z]+)["']"""
+        r"""["'](errors|step|field|state|status|missing|plan|report|console|value|slack|teams|reminder|refused|form)\.([a-z_A-Z]+)["']"""
     )
     for path in [*ROOT.glob("services/**/*.py"), *ROOT.glob("handlers/**/*.py")]:
         used |= {f"{a}.{b}" for a, b in pattern.findall(path.read_text())}

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
@@ -21,18 +17,7 @@ from services.store import repositories as repo
 from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.migrate import check, upgrade
-from tests.onboarding_support import break_fix_answers, managed_answers, reset_database, submitted
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    await reset_database(url)
-    yield url
-    await reset_database(url)
+from tests.onboarding_support import break_fix_answers, managed_answers, submitted
 
 
 async def test_migrations_reach_head_and_match_the_tables_in_code(database_url: str) -> None:

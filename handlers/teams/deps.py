@@ -1,0 +1,22 @@
+"""What the Teams handlers need, built once by ``bot/teams.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handlers.background import Background
+from handlers.teams.people import Member
+from services.conversations import Conversations
+from services.directory import Directory
+
+
+@dataclass
+class TeamsDeps:
+    directory: Directory
+    conversations: Conversations
+    invoke_budget: float = 4.0  # seconds of work before an invoke answer; Teams waits 5
+    member_ttl: float = 600.0
+    background: Background = field(default_factory=Background)
+    members: dict[str, tuple[float, Member]] = field(default_factory=dict)
+    # (conversation id, service URL) already stored by this process: one write per change
+    remembered: set[tuple[str, str]] = field(default_factory=set)
