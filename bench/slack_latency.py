@@ -1,7 +1,9 @@
 """Slack response times against a slow Autotask: they must not grow with Autotask's latency.
 
 For Autotask latencies of 0, 1 and 3 s, prints p50 and p99 of: a signed `/onboard` POST to its
-HTTP 200, the same POST to the `views.open` call, and a typeahead (`block_suggestion`) answer.
+HTTP 200, the same POST to the `views.open` call, a typeahead (`block_suggestion`) answer, and a
+page submission to its answer (the next page, or "Checking your answers..." once the 2 s budget
+is spent, the page following by `views.update`).
 The bot runs for real (aiohttp + Bolt); Slack is a local Web API stub, Autotask the sandbox. Caches
 start cold for `/onboard` and warm for typeahead, as after the start-up refresh.
 
@@ -17,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.handlers.slack.test_flow import open_form
 from tests.onboarding_support import company_id
 from tests.slack_harness import running_bot
-from tests.slack_stub import suggestion_body
+from tests.slack_stub import checkbox, radio, select, state, suggestion_body
 
 
 def pct(values: list[float], p: float) -> float:
@@ -27,7 +30,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(latency: float, commands: int, suggestions: int) -> dict[str, list[float]]:
+async def measure(
+    latency: float, commands: int, suggestions: int, submissions: int
+) -> dict[str, list[float]]:
     async with running_bot(Path(tempfile.mkdtemp())) as bot:
         bot.sandbox.latency = latency
         to_200, to_open = [], []
@@ -55,21 +60,34 @@ async def measure(latency: float, commands: int, suggestions: int) -> dict[str, 
             reply = await bot.post(body)
             typeahead.append(time.monotonic() - started)
             assert reply.status == 200 and reply.body["options"]
-        return {"POST -> 200": to_200, "POST -> views.open": to_open, "typeahead": typeahead}
+        answered = []
+        for _ in range(submissions):  # the first reads the company's state, the rest remember it
+            view = await open_form(bot, "Acme Dental")
+            values = state(company=select(acme), client_type=radio("managed"),
+                           convert_to_customer=checkbox(True))  # fmt: skip
+            before = len(bot.stub.named("views.update"))
+            reply = await bot.payload(bot.view_submission(view, values))
+            answered.append(reply.seconds)
+            assert reply.status == 200 and reply.body["response_action"] == "update", reply.body
+            if reply.body["view"]["callback_id"] == "onboard_loading":  # the page follows
+                await bot.stub.wait_for("views.update", before + 1, timeout=120)
+        return {"POST -> 200": to_200, "POST -> views.open": to_open, "typeahead": typeahead,
+                "page submit -> answer": answered}  # fmt: skip
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=10)
     parser.add_argument("--suggestions", type=int, default=20)
+    parser.add_argument("--submissions", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'Autotask latency':>17} {'measure':>20} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'Autotask latency':>17} {'measure':>22} {'p50 ms':>8} {'p99 ms':>8}")
     results = {}
     for latency in (0.0, 1.0, 3.0):
-        results[latency] = await measure(latency, args.commands, args.suggestions)
+        results[latency] = await measure(latency, args.commands, args.suggestions, args.submissions)
         for name, values in results[latency].items():
             print(
-                f"{latency:>15.0f} s {name:>20} {pct(values, 50) * 1000:>8.1f} {pct(values, 99) * 1000:>8.1f}"
+                f"{latency:>15.0f} s {name:>22} {pct(values, 50) * 1000:>8.1f} {pct(values, 99) * 1000:>8.1f}"
             )
     base = {name: statistics.median(v) for name, v in results[0.0].items()}
     worst = {name: statistics.median(v) for name, v in results[3.0].items()}

@@ -1,6 +1,7 @@
-"""Chat-platform clients the services use outside any request: the Slack Web API client, and the
-invoice reminders built on it. Built once per process, whichever front-end applies onboardings (a
-terminal apply with Slack configured DMs the billing administrators too)."""
+"""Chat-platform clients the services use outside any request: the Slack Web API client, the
+invoice reminders built on it, and the Slack run presenter. Built once per process, whichever
+front-end applies onboardings: a terminal apply with Slack configured DMs the billing
+administrators too, and a terminal ``--resume`` of a Slack onboarding updates its message."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from handlers.slack.reminders import SlackNotifier
+from handlers.slack.reminders.notifier import SlackNotifier
+from handlers.slack.run.presenter import SlackPresenter
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
+from services.onboarding.presenter import Presenters
 from services.reminders.policy import BusinessHours
 from services.reminders.service import Reminders
 from services.store.db import Database
@@ -51,3 +54,8 @@ def slack_reminders(
         required=settings.reminder_items,
         default_admins=settings.billing_admins,
     )  # fmt: skip
+
+
+def present_runs_in_slack(presenters: Presenters, client: AsyncWebClient) -> None:
+    """Slack onboardings show their progress in their Slack message, whichever process runs them."""
+    presenters.register("slack", SlackPresenter(client))

@@ -13,7 +13,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.chat import slack_reminders, web_client
+from bot.chat import present_runs_in_slack, slack_reminders, web_client
 from bot.drain import Drain
 from bot.settings import Settings
 from services.autotask.client import AutotaskClient
@@ -131,6 +131,8 @@ async def build(
         else None
     )
     presenters = Presenters()
+    if slack is not None:
+        present_runs_in_slack(presenters, slack)
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
                                    presenters=presenters, reminders=reminders,
                                    playbooks=playbooks)  # fmt: skip

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -22,13 +25,36 @@ from handlers.slack.deps import SlackDeps
 logger = logging.getLogger(__name__)
 
 
+class _Without(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+@contextmanager
+def _no_token_warning() -> Iterator[None]:
+    """``AsyncApp(client=...)`` reads SLACK_BOT_TOKEN from the environment anyway and warns that
+    it goes unused: it is the very token the client was built with, so the warning says nothing."""
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    quiet = _Without(warning_client_prioritized_and_token_skipped())
+    bolt.addFilter(quiet)
+    try:
+        yield
+    finally:
+        bolt.removeFilter(quiet)
+
+
 def build_app(container: Container) -> AsyncApp:
     settings = container.settings
     assert settings.slack_signing_secret is not None
-    app = AsyncApp(
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=container.slack or web_client(settings),
-    )
+    with _no_token_warning():
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            client=container.slack or web_client(settings),
+        )
 
     @app.middleware
     async def skip_slack_retries(req: Any, resp: Any, next: Any) -> Any:
@@ -38,14 +64,8 @@ def build_app(container: Container) -> AsyncApp:
             return BoltResponse(status=200, body="")
         return await next()
 
-    deps = SlackDeps(
-        runner=container.runner,
-        options=container.options,
-        db=container.db,
-        directory=container.directory,
-        reminders=container.reminders,
-    )
-    handlers.slack.register(app, deps)
+    handlers.slack.register(app, SlackDeps(service=container.onboarding,
+                                           reminders=container.reminders))  # fmt: skip
     return app
 
 

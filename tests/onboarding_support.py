@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from services.autotask.sandbox import Tenant
+from services.onboarding.runner import Preview, Runner
 from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.tables import Base
@@ -137,3 +138,14 @@ async def reset_database(url: str) -> None:
         for table in OUR_TABLES:
             await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     await engine.dispose()
+
+
+async def submitted(
+    runner: Runner, answers: dict[str, Any], **stored: Any
+) -> tuple[str | None, Preview]:
+    """Validate, plan and store an onboarding as Apply does (no draft): its id and the preview,
+    or ``None`` and the issues. ``stored`` are ``Runner.store``'s keywords (platform, requester)."""
+    preview = await runner.preview(answers)
+    if preview.plan is None or preview.request is None:
+        return None, preview
+    return await runner.store(preview.request, preview.plan, **stored), preview

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from handlers.slack.messages import progress_blocks
-from handlers.slack.reminders import reminder_blocks, reminder_message
-from handlers.slack.text import escape, fallback
+from handlers.slack.mrkdwn import fallback, literal
+from handlers.slack.reminders.notifier import reminder_blocks, reminder_message
+from handlers.slack.run.message import progress_blocks
 from services.i18n import Translator
 from services.onboarding.runner import StepView
 from services.reminders.notifier import ReminderCard
@@ -34,7 +34,7 @@ def test_a_reminder_whose_text_still_says_incomplete_after_check_now_is_caught(
     t = Translator(locale)
     card = _card("complete")
     blocks = [b.to_dict() for b in reminder_blocks(card, t)]
-    as_it_was = {"text": t("reminder.title", company=escape(card.company_name)), "blocks": blocks}
+    as_it_was = {"text": t("reminder.title", company=literal(card.company_name)), "blocks": blocks}
     assert disagreement(_update(as_it_was)) is not None  # the DM as sent before: caught
     assert disagreement(_update(reminder_message(card, t))) is None
 

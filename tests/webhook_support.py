@@ -26,7 +26,7 @@ from services.autotask.sandbox import SandboxTransport, build_tenant
 from services.reminders.service import Reminders
 from services.reminders.webhooks import CompanyWebhookRegistry
 from services.store.migrate import upgrade
-from tests.onboarding_support import managed_answers, resource_id
+from tests.onboarding_support import managed_answers, resource_id, submitted
 from tests.slack_harness import USERS, _settle
 from tests.slack_stub import SIGNING_SECRET, SlackStub, running_stub
 
@@ -164,7 +164,7 @@ async def applied_onboarding(replica: Replica, admins: list[str]) -> str:
         "billing_admins": [resource_id(tenant.tenant, *name.split()) for name in admins],
     }  # fmt: skip
     runner = replica.container.runner
-    onboarding_id, preview = await runner.submit(answers, platform="slack", requested_by="U1")
+    onboarding_id, preview = await submitted(runner, answers, platform="slack", requested_by="U1")
     assert onboarding_id, preview.issues
     report = await runner.apply(onboarding_id)
     assert report.status == "applied" and report.invoice_missing == ["tax_id", "attention"]

@@ -1,14 +1,29 @@
-"""Slack front-end: Bolt listeners over the platform-neutral onboarding services."""
+"""Slack front-end: Bolt listeners that translate between Slack and the onboarding service.
+
+Grouped by feature, each registering its own listeners: ``form`` (``/onboard``, pages, typeahead,
+dependent redraws, review and Apply), ``run`` (the progress message's Retry and Cancel; its
+presenter is registered by ``bot/``), ``home`` (App Home) and ``reminders`` (the DMs' buttons and
+the hand-over modal). Shared helpers that are not listeners: ``deps``, ``ids``, ``metadata``,
+``mrkdwn`` (the formatter), ``views`` (view primitives), ``state``, ``lines``, ``wording``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.slack import actions, commands, home, options, reminders, submissions
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from handlers.slack import form, home, reminders, run
 from handlers.slack.deps import SlackDeps
+from handlers.slack.ids import Action
 
 
 def register(app: Any, deps: SlackDeps) -> None:
     """Attach every listener to a Bolt ``AsyncApp``."""
-    for module in (commands, submissions, actions, options, home, reminders):
-        module.register(app, deps)
+    for feature in (form, run, home, reminders):
+        feature.register(app, deps)
+
+    async def link_clicked(ack: AsyncAck) -> None:
+        await ack()  # "Open in Autotask" (on several features' messages) opens a URL
+
+    app.action(Action.OPEN_AUTOTASK)(link_clicked)

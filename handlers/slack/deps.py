@@ -1,24 +1,19 @@
-"""What the Slack listeners need, built once by ``bot/slack.py``."""
+"""What the Slack listeners share, built once by ``bot/slack.py``: the onboarding service, the
+reminders, and who a Slack user is (cached ``users.info`` and user-group look-ups)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from services.autotask.zones import company_url
-from services.directory import Directory, Person
-from services.onboarding.options import OptionSources
-from services.onboarding.runner import Runner
+from services.onboarding.actor import Actor
+from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
-from services.store.db import Database
 
-logger = logging.getLogger(__name__)
+PLATFORM = "slack"
 
 
 @dataclass(frozen=True)
@@ -31,28 +26,12 @@ class SlackUser:
 
 @dataclass
 class SlackDeps:
-    runner: Runner
-    options: OptionSources
-    db: Database
-    directory: Directory
+    service: OnboardingService
     reminders: Reminders | None = None
     ack_budget: float = 2.0  # seconds of work allowed before an ack; Slack waits 3
     user_ttl: float = 600.0
     _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _groups: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
-
-    def background(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run ``work`` after the reply; keep a reference so the task is not collected midway,
-        and log its failure when it happens (nobody awaits it)."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            logger.error("background work failed", exc_info=error)
 
     def known_locale(self, user_id: str) -> str | None:
         """The user's locale if it was looked up before, for a view that must be sent before any
@@ -76,15 +55,17 @@ class SlackDeps:
         self._users[user_id] = (time.monotonic(), user)
         return user
 
-    async def may_onboard(self, client: AsyncWebClient, user: SlackUser) -> Person:
-        """ONBOARDERS e-mails or Autotask resources, then membership of ONBOARDERS' user groups."""
-        person = await self.directory.person(user.email)
-        if person.allowed or not self.directory.groups:
-            return person
-        for group in self.directory.groups:
-            if user.id in await self._group_members(client, group):
-                return Person(person.email, person.resource_id, person.name, allowed=True)
-        return person
+    async def actor(self, client: AsyncWebClient, user_id: str) -> Actor:
+        """The person behind a Slack request, as the onboarding service checks them: the user id
+        Slack signed, never anything a view or a button carries."""
+        user = await self.user(client, user_id)
+
+        async def member_of(group: str) -> bool:
+            return user_id in await self._group_members(client, group)
+
+        return await self.service.identify(platform=PLATFORM, user_id=user_id, email=user.email,
+                                           locale=user.locale, tz=user.tz,
+                                           member_of=member_of)  # fmt: skip
 
     async def _group_members(self, client: AsyncWebClient, group: str) -> set[str]:
         cached = self._groups.get(group)
@@ -94,6 +75,3 @@ class SlackDeps:
         members = set(reply.get("users") or [])
         self._groups[group] = (time.monotonic(), members)
         return members
-
-    async def company_link(self, company_id: int) -> str | None:
-        return company_url(await self.runner.client.zone(), company_id)

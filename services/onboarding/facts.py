@@ -140,16 +140,7 @@ async def load_company_facts(
         CompanyToDo, [*by_company, f("activityDescription").begins_with(TODO_MARK)]
     )
 
-    related = {i for i in related_ids if i != company_id}
-    related_companies = (
-        {
-            c.id: c
-            for c in await client.query_models(Company, [f("id").in_(sorted(related))])
-            if c.id
-        }
-        if related
-        else {}
-    )
+    related_companies = await load_related(client, company_id, related_ids)
     ancestors = await _ancestors(client, company, related_companies)
     descendants = await _descendants(client, company_id)
     return CompanyFacts(
@@ -158,6 +149,16 @@ async def load_company_facts(
         contract_services=services, units=units, devices=devices, notes=notes, todos=todos,
         lookups=lookups,
     )  # fmt: skip
+
+
+async def load_related(
+    client: AutotaskClient, company_id: int, related_ids: Iterable[int]
+) -> dict[int, Company]:
+    """The companies the answers name (parent, children): one query, none when there are none."""
+    related = sorted({i for i in related_ids if i != company_id})
+    if not related:
+        return {}
+    return {c.id: c for c in await client.query_models(Company, [f("id").in_(related)]) if c.id}
 
 
 async def _ancestors(

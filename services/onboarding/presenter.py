@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from services.onboarding.runner import StepView
+from services.onboarding.runner import StepView as StepView  # what a presenter shows of a step
 from services.onboarding.steps import PortalSecret
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from services import log_context
 from services.autotask.client import AutotaskClient
 from services.autotask.errors import AutotaskError
 from services.autotask.reference import ReferenceData
-from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups
+from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups, load_related
 from services.onboarding.plan import Plan, build_plan
 from services.onboarding.request import Issue, OnboardingRequest, validate
 from services.onboarding.steps import (
@@ -130,10 +130,18 @@ class Runner:
         now = time.monotonic()
         if max_age > 0 and cached is not None and now - cached[0] <= max_age:
             return cached[1]
+        # The company's own state does not depend on which parent or children the answers name:
+        # choosing them on a later page reads just those companies.
+        same = self._facts_cache.get((int(company), ()))
+        if max_age > 0 and ids and same is not None and now - same[0] <= max_age:
+            known = replace(same[1], related=await load_related(self.client, int(company), ids))
+            self._facts_cache[key] = (same[0], known)  # as old as the state it was built on
+            return known
         lookups = await load_lookups(self.reference, self.billing_admin_emails)
         facts = await load_company_facts(self.client, lookups, int(company), related_ids=ids)
         if facts is not None:
             self._facts_cache[key] = (now, facts)
+            self._facts_cache[(int(company), ())] = (now, replace(facts, related={}))
         return facts
 
     async def check_page(self, answers: Mapping[str, Any], page: str) -> list[Issue]:
@@ -157,26 +165,6 @@ class Runner:
         if request is None or facts is None:
             return Preview(request, issues)
         return Preview(request, [], build_plan(request, facts, today=self.clock().date()))
-
-    async def submit(
-        self,
-        answers: Mapping[str, Any],
-        *,
-        platform: str,
-        requested_by: str,
-        requester_resource_id: int | None = None,
-        draft_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-    ) -> tuple[str | None, Preview]:
-        """Store a validated onboarding and its planned steps; nothing is written to Autotask yet."""
-        preview = await self.preview(answers)
-        if preview.plan is None or preview.request is None:
-            return None, preview
-        onboarding_id = await self.store(
-            preview.request, preview.plan, platform=platform, requested_by=requested_by,
-            requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
-        )  # fmt: skip
-        return onboarding_id, preview
 
     async def store(
         self,
@@ -238,7 +226,11 @@ class Runner:
 
         plan = self._fresh.pop(onboarding_id, None)
         if plan is None or any(s != "pending" for s in states.values()):
-            facts = await self.facts(request.model_dump())
+            try:
+                facts = await self.facts(request.model_dump())
+            except AutotaskError as exc:  # not a step: nothing ran. Let the next retry in at once
+                await self._finish(onboarding_id, "failed", None, [], error_all=str(exc))
+                raise
             if facts is None:
                 return await self._finish(
                     onboarding_id, "failed", None, [], error_all="errors.company_not_found"
@@ -282,10 +274,6 @@ class Runner:
             await self._boundary(onboarding_id, actor, ended, None, on_progress)
         log_context.step.set("finish")
         return await self._finish(onboarding_id, status, plan, ctx.secrets, action=action)
-
-    async def cancel(self, onboarding_id: str) -> bool:
-        async with self.db.transaction() as session:
-            return await repo.request_cancel(session, onboarding_id=onboarding_id)
 
     async def report(self, onboarding_id: str) -> RunReport:
         async with self.db.transaction() as session:

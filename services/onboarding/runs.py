@@ -11,10 +11,11 @@ any front-end, or a process picking up an orphaned run, shows progress in the sa
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
+from services.autotask.errors import AutotaskError
 from services.autotask.zones import company_url
 from services.onboarding.actor import BusyError, OnboardingGoneError
 from services.onboarding.options import OptionSources
@@ -73,7 +74,7 @@ class Runs:
         presenter = self.presenters.of(requester.platform)
         before = await self.runner.report(onboarding_id)
         view = RunView(before.onboarding_id, before.company_id, before.company_name, "applying",
-                       before.steps, requester, dict(meta.get("origin") or {}))  # fmt: skip
+                       before.steps, requester, origin_of(meta))  # fmt: skip
         ref: MessageRef = dict(meta.get("progress") or {})
         if not ref:
             ref = await quietly(presenter.open(view), "open the progress message") or {}
@@ -89,6 +90,11 @@ class Runs:
             report = await self.runner.apply(onboarding_id, on_progress=on_progress)
         except AlreadyRunningError:
             raise BusyError() from None
+        except AutotaskError:  # Autotask could not be read before the first step: say so
+            now = await self.runner.report(onboarding_id)
+            stopped = replace(view, status=now.status, steps=now.steps)
+            await quietly(presenter.finish(ref, stopped), "finish the progress message")
+            raise
         secrets, report.secrets = report.secrets, []
         final = replace(view, status=report.status, steps=report.steps,
                         link=await self.company_link(report.company_id),
@@ -122,6 +128,15 @@ class Runs:
             onboarding = await session.get(Onboarding, onboarding_id)
             if onboarding is not None:
                 onboarding.meta = {**onboarding.meta, "progress": ref}
+
+
+def origin_of(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the run was asked. Onboardings stored before the service recorded an ``origin``
+    kept their front-end's own keys (a channel, the progress message) at the top of ``meta``:
+    those are handed to its presenter as the origin, so it can find its message again."""
+    if "origin" in meta:
+        return dict(meta["origin"] or {})
+    return {k: v for k, v in meta.items() if k not in ("progress", "locale", "requester_email")}
 
 
 async def quietly(work: Awaitable[Any], doing: str) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -332,13 +332,22 @@ class OnboardingService:
         return await deadline.run(self._review(draft_id, answers), "planning")
 
     async def apply(
-        self, actor: Actor, draft_id: str, *, origin: Mapping[str, Any] | None = None
+        self,
+        actor: Actor,
+        draft_id: str,
+        *,
+        origin: Mapping[str, Any] | None = None,
+        on_accepted: Callable[[], Awaitable[None]] | None = None,
     ) -> RunReport | Invalid:
         """Turn the draft into an onboarding and run it, its progress shown by the presenter of
         the actor's platform at ``origin`` (e.g. the channel). A second Apply of the same draft
         while the first is under way is a ``BusyError``. If Autotask changed since the review,
         the draft comes back ``Invalid`` on the page to fix; if Autotask cannot be read, the
-        error propagates and the draft is kept."""
+        error propagates and the draft is kept.
+
+        ``on_accepted`` is awaited once the person is checked and the draft is claimed, before
+        any Autotask call: a chat front-end answers its platform there ("started"), since the
+        run itself outlives any deadline; refusals come before it."""
         actor = await self._authorize(actor)
         async with self.db.transaction() as session:
             draft = await self._own(session, actor, draft_id)
@@ -346,6 +355,8 @@ class OnboardingService:
                 raise BusyError()
             answers, page_id = dict(draft.answers), draft.page
         try:
+            if on_accepted is not None:
+                await on_accepted()
             kept = self.reviewed.take(draft_id, answers)
             if kept is None:
                 preview = await self.runner.preview(answers)

@@ -22,7 +22,7 @@ from services.autotask.sandbox import (
     Tenant,
 )
 from services.store.migrate import upgrade
-from tests.onboarding_support import managed_answers
+from tests.onboarding_support import managed_answers, submitted
 
 BOT_TOKEN, SIGNING, APP_TOKEN = "xoxb-1111-never-log-me", "signing-never-log-me", "xapp-1-never"
 SLACK_SECRETS = [BOT_TOKEN, SIGNING, APP_TOKEN]
@@ -61,8 +61,8 @@ async def test_every_line_of_a_run_names_the_onboarding_the_step_and_the_replica
     )
     await upgrade(settings.database_url)
     async with build(settings, sandbox=SandboxTransport(tenant)) as container:
-        onboarding_id, preview = await container.runner.submit(
-            managed_answers(tenant), platform="slack", requested_by="U1"
+        onboarding_id, preview = await submitted(
+            container.runner, managed_answers(tenant), platform="slack", requested_by="U1"
         )
         assert onboarding_id is not None and preview.plan is not None
         start = stream.tell()

@@ -28,6 +28,7 @@ from tests.onboarding_support import (
     reset_database,
     snapshot,
     sqlite_database,
+    submitted,
     writes,
 )
 from tests.process import BotProcess, bot_process, served_sandbox
@@ -89,7 +90,9 @@ async def scene(postgres_url: str) -> AsyncIterator[Scene]:
         db = Database(engine)
         runner = Runner(client=client, reference=ReferenceData(client), db=db)
         answers = managed_answers(sandbox.tenant)
-        onboarding_id, preview = await runner.submit(answers, platform="slack", requested_by="U1")
+        onboarding_id, preview = await submitted(
+            runner, answers, platform="slack", requested_by="U1"
+        )
         assert onboarding_id is not None and preview.plan is not None
         env = {
             **autotask_env,
@@ -204,7 +207,7 @@ async def _uninterrupted_run(tmp_path: Path) -> dict[str, list[dict[str, object]
     ):
         client = AutotaskClient(sandbox_credentials(), http_client=http, retry=NO_DELAY_RETRIES)
         runner = Runner(client=client, reference=ReferenceData(client), db=db)
-        onboarding_id, _ = await runner.submit(managed_answers(tenant), platform="slack",
+        onboarding_id, _ = await submitted(runner, managed_answers(tenant), platform="slack",
                                                requested_by="U1")  # fmt: skip
         assert onboarding_id is not None
         assert (await runner.apply(onboarding_id)).status == "applied"

@@ -263,6 +263,8 @@ async def test_an_autotask_failure_while_planning_keeps_the_draft_and_says_why(
     from services.autotask.sandbox import Fault
 
     view = await break_fix_review(slack)
+    # Apply more than a minute after its Review plans again, reading Autotask:
+    slack.container.onboarding.reviewed.ttl = 0
     slack.sandbox.fail_next(
         Fault(
             status=500,

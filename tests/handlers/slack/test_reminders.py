@@ -21,7 +21,13 @@ from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 from services.store.tables import ReminderSchedule
-from tests.onboarding_support import company_id, managed_answers, reset_database, resource_id
+from tests.onboarding_support import (
+    company_id,
+    managed_answers,
+    reset_database,
+    resource_id,
+    submitted,
+)
 from tests.slack_harness import Harness, running_bot
 from tests.slack_stub import message_click
 
@@ -37,8 +43,8 @@ async def _applied(bot: Harness, admins: list[str], *, requested_by: str = "U1")
         "billing_admins": ids,
     }
     runner = bot.container.runner
-    onboarding_id, preview = await runner.submit(
-        answers, platform="slack", requested_by=requested_by
+    onboarding_id, preview = await submitted(
+        runner, answers, platform="slack", requested_by=requested_by
     )
     assert onboarding_id, preview.issues
     report = await runner.apply(onboarding_id)

@@ -22,12 +22,13 @@ from tests.onboarding_support import (
     managed_answers,
     resource_id,
     snapshot,
+    submitted,
     writes,
 )
 
 
 async def _apply(runner: Runner, answers: dict[str, Any]) -> tuple[str, RunReport]:
-    onboarding_id, preview = await runner.submit(answers, platform="test", requested_by="U1")
+    onboarding_id, preview = await submitted(runner, answers, platform="test", requested_by="U1")
     assert onboarding_id is not None, preview.issues
     return onboarding_id, await runner.apply(onboarding_id)
 
@@ -170,7 +171,7 @@ async def test_a_failed_step_names_autotasks_reason_and_a_retry_finishes_without
     runner: Runner, tenant: Tenant, sandbox: SandboxTransport
 ) -> None:
     answers = managed_answers(tenant)
-    onboarding_id, _ = await runner.submit(answers, platform="test", requested_by="U1")
+    onboarding_id, _ = await submitted(runner, answers, platform="test", requested_by="U1")
     assert onboarding_id
     sandbox.fail_next(
         Fault(
@@ -205,8 +206,12 @@ async def test_writes_are_attributed_to_the_requester_and_audited(
 ) -> None:
     runner = Runner(client=autotask, reference=ReferenceData(autotask), db=db)
     requester = resource_id(tenant, "Marta", "Ruiz")
-    onboarding_id, _ = await runner.submit(
-        managed_answers(tenant), platform="test", requested_by="U1", requester_resource_id=requester
+    onboarding_id, _ = await submitted(
+        runner,
+        managed_answers(tenant),
+        platform="test",
+        requested_by="U1",
+        requester_resource_id=requester,
     )
     assert onboarding_id
     await runner.apply(onboarding_id)
@@ -221,11 +226,12 @@ async def test_writes_are_attributed_to_the_requester_and_audited(
 async def test_cancel_stops_before_the_next_step(
     runner: Runner, tenant: Tenant, sandbox: SandboxTransport
 ) -> None:
-    onboarding_id, _ = await runner.submit(
-        managed_answers(tenant), platform="test", requested_by="U1"
+    onboarding_id, _ = await submitted(
+        runner, managed_answers(tenant), platform="test", requested_by="U1"
     )
     assert onboarding_id
-    assert await runner.cancel(onboarding_id)
+    async with runner.db.transaction() as session:  # what Cancel does, through the service
+        assert await repo.request_cancel(session, onboarding_id=onboarding_id)
     sandbox.reset_log()
     report = await runner.apply(onboarding_id)
     assert report.status == "cancelled"
@@ -235,8 +241,8 @@ async def test_cancel_stops_before_the_next_step(
 async def test_two_front_ends_cannot_apply_the_same_onboarding_at_once(
     runner: Runner, db: Database, tenant: Tenant
 ) -> None:
-    onboarding_id, _ = await runner.submit(
-        managed_answers(tenant), platform="test", requested_by="U1"
+    onboarding_id, _ = await submitted(
+        runner, managed_answers(tenant), platform="test", requested_by="U1"
     )
     assert onboarding_id
     other = Runner(client=runner.client, reference=runner.reference, db=db)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from services.i18n import Translator, catalogue, normalize_locale
 from services.onboarding import form
 from services.onboarding.form import QUESTIONS
@@ -30,6 +32,25 @@ def test_every_key_the_code_uses_is_in_the_catalogues() -> None:
                              "".join(p.read_text() for p in ROOT.glob("services/onboarding/plan*.py"))))  # fmt: skip
     assert planned <= step_kinds, planned - step_kinds
     assert used <= set(catalogue("en")), sorted(used - set(catalogue("en")))
+
+
+MARKUP = {
+    "bold": re.compile(r"(^|\W)\*[^*\s][^*]*\*"),
+    "italic": re.compile(r"(^|\W)_[^_\s][^_]*_(\W|$)"),
+    "strike": re.compile(r"(^|\W)~[^~\s][^~]*~"),
+    "code": re.compile(r"`"),
+    "mention, channel or link": re.compile(r"<[@#!]|<https?:"),
+    "emoji code": re.compile(r":[a-z0-9_+-]+:"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_no_catalogue_string_carries_chat_markup(locale: str) -> None:
+    """The catalogues are every front-end's: Slack's bold, mentions and emoji are added by the
+    Slack formatter, so the terminal and Teams never show ``*Acme*`` or ``<@U123>``."""
+    found = [f"{key} ({kind}): {text}" for key, text in catalogue(locale).items()
+             for kind, pattern in MARKUP.items() if pattern.search(text)]  # fmt: skip
+    assert not found, "\n".join(found)
 
 
 def test_spanish_uses_the_seed_pages_own_words() -> None:

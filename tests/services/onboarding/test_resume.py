@@ -15,7 +15,7 @@ from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sandbox_credentials
 from services.onboarding.runner import AlreadyRunningError, Runner
 from services.store.db import Database
-from tests.onboarding_support import managed_answers, snapshot, sqlite_database, writes
+from tests.onboarding_support import managed_answers, snapshot, sqlite_database, submitted, writes
 
 
 class ProcessKilled(BaseException):
@@ -51,7 +51,9 @@ async def _clean_run(tmp_path: Path) -> tuple[dict[str, list[dict[str, Any]]], i
         httpx.AsyncClient(transport=sandbox) as http,
     ):
         runner = _runner(sandbox, http, db, datetime.now(UTC))
-        onboarding_id, _ = await runner.submit(_answers(tenant), platform="test", requested_by="U1")
+        onboarding_id, _ = await submitted(
+            runner, _answers(tenant), platform="test", requested_by="U1"
+        )
         assert onboarding_id
         sandbox.reset_log()
         report = await runner.apply(onboarding_id)
@@ -76,8 +78,8 @@ async def test_killed_at_every_call_boundary_then_resumed_equals_a_clean_run(
             killer = KillAfter(sandbox, n)
             async with httpx.AsyncClient(transport=killer) as http:
                 first = _runner(killer, http, db, now)
-                onboarding_id, _ = await first.submit(
-                    _answers(tenant), platform="test", requested_by="U1"
+                onboarding_id, _ = await submitted(
+                    first, _answers(tenant), platform="test", requested_by="U1"
                 )
                 assert onboarding_id
                 killer.armed = True
@@ -105,8 +107,8 @@ async def test_a_portal_user_created_just_before_a_crash_still_gets_a_password(
         killer = KillAfter(sandbox, -1)
         async with httpx.AsyncClient(transport=killer) as http:
             first = _runner(killer, http, db, now)
-            onboarding_id, preview = await first.submit(
-                _answers(tenant), platform="test", requested_by="U1"
+            onboarding_id, preview = await submitted(
+                first, _answers(tenant), platform="test", requested_by="U1"
             )
             assert onboarding_id and preview.plan
             keys = [s.key for s in preview.plan.changes]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.autotask.sandbox import Tenant
+from services.autotask.sandbox import SandboxTransport, Tenant
 from services.i18n import Translator
 from services.onboarding.request import issues_by_question
 from services.onboarding.runner import Runner
@@ -269,3 +269,18 @@ async def test_the_billing_admin_question_accepts_billing_admins(
 ) -> None:
     answers = managed_answers(tenant) | {"billing_admins": [resource_id(tenant, "Tom", "Keller")]}
     assert (await runner.preview(answers)).issues == []
+
+
+async def test_naming_a_parent_on_a_later_page_reads_only_that_company(
+    runner: Runner, tenant: Tenant, sandbox: SandboxTransport
+) -> None:
+    answers = managed_answers(tenant) | {"parent_company": None, "bill_to_parent": False}
+    assert await runner.check_page(answers, "people") == []  # the company's state, read once
+    sandbox.reset_log()
+    named = answers | {"parent_company": company_id(tenant, "Harbor Group")}
+    assert await runner.check_page(named, "organization") == []
+    reads = [(c.method, c.path) for c in sandbox.calls if c.entity != "ThresholdInformation"]
+    assert reads == [("POST", "Companies/query")]  # just the company the answer names
+    lakeside = company_id(tenant, "Lakeside Realty")
+    issues = await runner.check_page(named | {"parent_company": lakeside}, "organization")
+    assert issues == []  # another parent: read too, the rest still from the same snapshot

@@ -120,7 +120,8 @@ async def _lock_holders(url: str, key: int) -> list[int]:
     async with engine.connect() as conn:
         rows = await conn.execute(
             text("SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' "
-                 "AND classid = CAST(:key AS bigint) & 4294967295"),
+                 "AND classid = CAST(:key AS bigint) & 4294967295 AND database = "
+                 "(SELECT oid FROM pg_database WHERE datname = current_database())"),
             {"key": key},
         )  # fmt: skip
         pids = [int(r[0]) for r in rows]

@@ -17,7 +17,7 @@ from services.store import repositories as repo
 from services.store.db import Database
 from services.store.engine import make_engine
 from services.store.migrate import check, upgrade
-from tests.onboarding_support import break_fix_answers, managed_answers
+from tests.onboarding_support import break_fix_answers, managed_answers, submitted
 
 
 async def test_migrations_reach_head_and_match_the_tables_in_code(database_url: str) -> None:
@@ -74,7 +74,9 @@ async def test_a_full_onboarding_is_stored_and_audited(
     engine = make_engine(database_url)
     db = Database(engine)
     runner = Runner(client=autotask, reference=ReferenceData(autotask), db=db)
-    onboarding_id, _ = await runner.submit(managed_answers(tenant), platform="t", requested_by="U1")
+    onboarding_id, _ = await submitted(
+        runner, managed_answers(tenant), platform="t", requested_by="U1"
+    )
     assert onboarding_id
     report = await runner.apply(onboarding_id)
     assert report.status == "applied"

@@ -1,52 +1,40 @@
-"""Reminder DMs for billing administrators: the Slack notifier and its buttons."""
+"""Reminder DMs for billing administrators: the reminders' ``Notifier`` for Slack and its DMs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
-    InputBlock,
     MarkdownTextObject,
     SectionBlock,
-    UserSelectElement,
 )
-from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack.deps import SlackDeps
-from handlers.slack.ids import Action, Callback
-from handlers.slack.text import cut, escape, fallback
+from handlers.slack.ids import Action
+from handlers.slack.mrkdwn import bold, date, emoji, fallback, literal, mention
 from services.i18n import Translator
 from services.reminders.notifier import ChatUser, ReminderCard
 
 
 def reminder_blocks(card: ReminderCard, t: Translator) -> list[Block]:
+    company = bold(literal(card.company_name))
     if card.state == "complete":
-        return [
-            SectionBlock(
-                text=MarkdownTextObject(text=t("reminder.done", company=escape(card.company_name)))
-            )
-        ]
+        done = f"{emoji('white_check_mark')} {t('reminder.done', company=company)}"
+        return [SectionBlock(text=MarkdownTextObject(text=done))]
     items = ", ".join(t(f"missing.{m}") for m in card.missing)
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(text=t("reminder.title", company=escape(card.company_name)))
-        ),
+        SectionBlock(text=MarkdownTextObject(text=t("reminder.title", company=company))),
         SectionBlock(text=MarkdownTextObject(text=t("reminder.missing", items=items))),
     ]
     if card.state == "snoozed" and card.until:
-        note = t(
-            "reminder.snoozed",
-            until=f"<!date^{int(card.until.timestamp())}^{{date_short_pretty}} {{time}}|{card.until:%Y-%m-%d %H:%M} UTC>",
-        )
+        note = t("reminder.snoozed", until=date(card.until))
     elif card.state == "handed":
-        note = t("reminder.handed", user=f"<@{card.handed_to}>")
+        note = t("reminder.handed", user=mention(card.handed_to or "?"))
     else:
         note = t("reminder.nudge", n=card.nudge)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
@@ -136,58 +124,14 @@ class SlackNotifier:
         await self.client.chat_postMessage(channel=channel, text=t(key, **_shown(params, t)))
 
 
+USER_PARAMS = ("admin",)  # parameters the reminders service fills with a chat user id
+
+
 def _shown(params: dict[str, Any], t: Translator) -> dict[str, Any]:
-    out = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
+    out = {k: literal(v) if isinstance(v, str) else v for k, v in params.items()}
+    for key in USER_PARAMS:
+        if params.get(key):
+            out[key] = mention(str(params[key]))
     if isinstance(params.get("missing"), list):
         out["missing"] = ", ".join(t(f"missing.{m}") for m in params["missing"])
     return out
-
-
-def register(app: Any, deps: SlackDeps) -> None:
-    async def check(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if deps.reminders:
-            await deps.reminders.check_now(int(body["actions"][0]["value"]))
-
-    async def snooze_day(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if deps.reminders:
-            await deps.reminders.snooze(int(body["actions"][0]["value"]), 1)
-
-    async def snooze_week(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        if deps.reminders:
-            await deps.reminders.snooze(int(body["actions"][0]["value"]), 7)
-
-    async def not_mine(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        t = Translator((await deps.user(client, body["user"]["id"])).locale)
-        view = View(
-            type="modal", callback_id=Callback.HANDOVER, title=cut(t("reminder.handover_title"), 24),
-            submit=cut(t("reminder.handover_submit"), 24), close=cut(t("slack.close"), 24),
-            private_metadata=body["actions"][0]["value"],
-            blocks=[InputBlock(block_id="handover_user", label=t("reminder.handover_label"),
-                               element=UserSelectElement(action_id="handover_user"))],
-        )  # fmt: skip
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    async def handed_over(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        chosen = view["state"]["values"]["handover_user"]["handover_user"].get("selected_user")
-        user = await deps.user(client, chosen) if chosen else None
-        if user is None or not user.email:
-            t = Translator((await deps.user(client, body["user"]["id"])).locale)
-            await ack(
-                response_action="errors", errors={"handover_user": t("reminder.handover_unknown")}
-            )
-            return
-        await ack()
-        if deps.reminders:
-            await deps.reminders.hand_over(int(view["private_metadata"]), user.email)
-
-    app.action(Action.REMINDER_CHECK)(check)
-    app.action(Action.REMINDER_SNOOZE_DAY)(snooze_day)
-    app.action(Action.REMINDER_SNOOZE_WEEK)(snooze_week)
-    app.action(Action.REMINDER_NOT_MINE)(not_mine)
-    app.view(Callback.HANDOVER)(handed_over)

@@ -1,0 +1,65 @@
+"""The one answer to a modal submission: in the ack while Slack waits for it, by ``views.update``
+after that (a "Checking your answers..." ack when the budget ran out, or "started" on Apply)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.deps import SlackDeps
+from handlers.slack.metadata import ViewMeta
+from handlers.slack.views import loading_view, message_view
+from services.i18n import Translator
+from services.onboarding.outcomes import Deadline
+
+SLOW = {"checking": "slack.checking", "planning": "slack.planning", "loading": "slack.loading"}
+
+
+class Reply:
+    def __init__(self, ack: AsyncAck, client: AsyncWebClient, view_id: str, meta: ViewMeta,
+                 t: Translator, budget: float) -> None:  # fmt: skip
+        self.ack, self.client, self.view_id, self.meta, self.t = ack, client, view_id, meta, t
+        self.deadline = Deadline(budget, self.slow)  # from the request on, not the use case
+        self.acked = False
+
+    @classmethod
+    async def to(
+        cls, deps: SlackDeps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+        client: AsyncWebClient,
+    ) -> Reply | None:  # fmt: skip
+        """The reply to this submission, in the sender's language (not the form's); ``None``,
+        acked, when the modal is not one of ours."""
+        started = time.monotonic()
+        meta = ViewMeta.load(view.get("private_metadata"))
+        if meta is None:
+            await ack()
+            return None
+        t = Translator((await deps.user(client, body["user"]["id"])).locale)
+        left = deps.ack_budget - (time.monotonic() - started)  # users.info counts too
+        return cls(ack, client, view["id"], meta, t, left)
+
+    def left(self) -> float:
+        return max(0.0, self.deadline.ends - time.monotonic())
+
+    async def slow(self, doing: str) -> None:
+        """Called once, by whichever deadline runs out first (ours, or the use case's)."""
+        await self.show(loading_view(self.t, SLOW[doing], self.meta))
+
+    async def show(self, view: View) -> None:
+        if self.acked:
+            await self.client.views_update(view_id=self.view_id, view=view)
+            return
+        self.acked = True
+        await self.ack(response_action="update", view=view)
+
+    async def say(self, text: str) -> None:
+        await self.show(message_view(self.t, text))
+
+    async def errors(self, errors: dict[str, str]) -> None:
+        """Errors beside the inputs: only while Slack waits for the ack."""
+        self.acked = True
+        await self.ack(response_action="errors", errors=errors)
