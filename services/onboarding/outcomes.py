@@ -28,30 +28,14 @@ Slow = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Words:
-    """A message parameter in the reader's language: text given per locale (a playbook's title),
-    or catalogue keys (question labels) joined with commas."""
-
-    by_locale: tuple[tuple[str, str], ...] = ()
-    keys: tuple[str, ...] = ()
-
-    def text(self, t: Translator) -> str:
-        if self.by_locale:
-            given = dict(self.by_locale)
-            return given.get(t.locale) or given.get("en") or next(iter(given.values()))
-        return ", ".join(t(k) for k in self.keys)
-
-
-@dataclass(frozen=True)
 class Notice:
-    """A message for the top of a page (i18n key and parameters; ``Words`` are translated)."""
+    """A message for the top of a page (i18n key and parameters)."""
 
     key: str
     params: dict[str, Any] = field(default_factory=dict)
 
     def message(self, t: Translator) -> str:
-        return t(self.key, **{k: v.text(t) if isinstance(v, Words) else v
-                              for k, v in self.params.items()})  # fmt: skip
+        return t(self.key, **self.params)
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ class OnboardingService:
         if given.get("playbook") and self.playbooks is not None:
             await self.playbooks.ready()
             given, filled = await prefill.first_fill(given, answers or {}, self._playbook,
-                                                     self.options, self._today())  # fmt: skip
+                                                     self.options, self._today(), _locale(actor))  # fmt: skip
             notices += filled
         company = given.get("company")
         async with self.db.transaction() as session:
@@ -213,7 +213,7 @@ class OnboardingService:
         answers = collected.answers
         if collected.issues:
             return invalid(draft_id, page_id, answers, collected.issues)
-        answers, notices = await deadline.run(self._refill(draft_id, answers), "checking")
+        answers, notices = await deadline.run(self._refill(actor, draft_id, answers), "checking")
         issues = await deadline.run(self.runner.check_page(answers, page_id), "checking")
         if issues:
             return invalid(draft_id, page_id, answers, [collected.on_fields(i) for i in issues])
@@ -237,7 +237,7 @@ class OnboardingService:
             page_id, before = draft.page, draft.answers.get("company")
             collected = collect(page_id, values, draft.answers)
             self._update(draft, collected.answers, page_id)
-        answers, notices = await self._refill(draft_id, collected.answers)
+        answers, notices = await self._refill(actor, draft_id, collected.answers)
         if answers.get("company") not in (None, before):
             self._background(self._warm(answers))  # its typeahead then answers from memory
         return await render_page(self.options, draft_id, page_id, answers, issues=collected.issues,
@@ -262,7 +262,7 @@ class OnboardingService:
             target = draft.page if from_review else form.previous_page(draft.page, answers)
             self._update(draft, answers, target or draft.page)
             page_id = draft.page
-        answers, notices = await self._refill(draft_id, answers)
+        answers, notices = await self._refill(actor, draft_id, answers)
         return await render_page(self.options, draft_id, page_id, answers, notices=notices,
                                  locale=_locale(actor))  # fmt: skip
 
@@ -475,13 +475,13 @@ class OnboardingService:
         return self.runner.clock().date()
 
     async def _refill(
-        self, draft_id: str, answers: dict[str, Any]
+        self, actor: Actor, draft_id: str, answers: dict[str, Any]
     ) -> tuple[dict[str, Any], list[Notice]]:
         """After a playbook or company change, the answers the playbook gives, saved."""
         if self.playbooks is None:
             return answers, []
         filled, notices = await prefill.refill(answers, self._playbook, self.options,
-                                               self._today())  # fmt: skip
+                                               self._today(), _locale(actor))  # fmt: skip
         if filled != answers:
             async with self.db.transaction() as session:
                 draft = await repo.get_draft(session, draft_id=draft_id)

@@ -22,9 +22,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from services.i18n import Translator
 from services.onboarding.form import PREFILL, QUESTIONS, Kind
 from services.onboarding.options import Option, OptionSources
-from services.onboarding.outcomes import Notice, Words
+from services.onboarding.outcomes import Notice
 from services.onboarding.playbooks.expressions import TemplateError, parse_date, render
 from services.onboarding.playbooks.provenance import Record, same
 
@@ -237,10 +238,12 @@ Find = Callable[[str], Playbook | None]
 
 
 async def refill(
-    answers: Mapping[str, Any], find: Find, sources: OptionSources, today: date
+    answers: Mapping[str, Any], find: Find, sources: OptionSources, today: date, locale: str
 ) -> tuple[dict[str, Any], list[Notice]]:
     """Fill from the chosen playbook when the playbook or the company changed since the last
-    fill (``merge`` decides what may be overwritten); otherwise the answers as they are."""
+    fill (``merge`` decides what may be overwritten); otherwise the answers as they are.
+    Notices carry their parameters (titles, question labels) in ``locale``, the person's: a
+    front-end only translates the key."""
     record = Record.of(answers)
     chosen = answers.get("playbook") or None
     company = answers.get("company") if isinstance(answers.get("company"), int) else None
@@ -259,16 +262,15 @@ async def refill(
     if playbook is not None:
         merged[PREFILL] = playbook.record(company, filling.answers).to_json()
         if record is None or record.playbook != playbook.name:
-            notices.append(Notice("playbook.filled", {"title": Words(tuple(playbook.titles.items())),
+            notices.append(Notice("playbook.filled", {"title": playbook.title(locale),
                                                       "count": len(filling.answers)}))  # fmt: skip
     else:
         merged.pop(PREFILL, None)
         if record is not None:
-            notices.append(
-                Notice("playbook.removed", {"title": Words(tuple(record.titles.items()))})
-            )
+            notices.append(Notice("playbook.removed", {"title": record.title(locale)}))
     if kept:
-        notices.append(Notice("playbook.kept", {"questions": Words(keys=_label_keys(kept))}))
+        labels = ", ".join(Translator(locale)(QUESTIONS[q].label_key) for q in kept)
+        notices.append(Notice("playbook.kept", {"questions": labels}))
     if filling.waiting and company is None:
         notices.append(Notice("playbook.needs_company"))
     return merged, [*notices, *filling.notices]
@@ -276,7 +278,7 @@ async def refill(
 
 async def first_fill(
     given: Mapping[str, Any], explicit: Mapping[str, Any], find: Find, sources: OptionSources,
-    today: date,
+    today: date, locale: str,
 ) -> tuple[dict[str, Any], list[Notice]]:  # fmt: skip
     """A new draft with a playbook (an answers file's ``playbook:``, the terminal's
     ``--playbook``): the playbook's answers, then ``explicit`` answers over them."""
@@ -288,10 +290,6 @@ async def first_fill(
     filling = playbook.fill(await client_of(sources, company, playbook), today)
     merged = {**given, **filling.answers, **explicit}
     merged[PREFILL] = playbook.record(company, filling.answers).to_json()
-    title = Words(tuple(playbook.titles.items()))
+    title = playbook.title(locale)
     notices = [Notice("playbook.filled", {"title": title, "count": len(filling.answers)})]
     return _devices_follow_services(merged, filling.answers), [*notices, *filling.notices]
-
-
-def _label_keys(qids: list[str]) -> tuple[str, ...]:
-    return tuple(QUESTIONS[q].label_key for q in qids)

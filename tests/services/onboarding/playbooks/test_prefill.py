@@ -206,18 +206,23 @@ async def test_a_changed_answer_is_kept_when_the_playbook_changes_and_the_rest_f
 async def test_an_answer_given_before_the_playbook_is_kept_and_said_so(
     playbook_service: OnboardingService,
 ) -> None:
-    marta = await person(playbook_service, *MARTA)
-    start = await playbook_service.start(marta, "Acme Dental")
-    view = await playbook_service.change(
-        marta, start.draft_id, {"client_type": "break_fix", "playbook": "managed-gold"}
-    )
-    assert _field(view, "client_type").value == "break_fix"
-    assert view.notices[1].message(EN) == (
-        "Your own answers were kept (the playbook has other values): Client type."
-    )
-    assert view.notices[1].message(ES) == (
-        "Se mantuvieron sus propias respuestas (el playbook tiene otros valores): Tipo de cliente."
-    )
+    for who, filled, said in (
+        (MARTA, "The playbook Managed Gold filled in 15 answers.",
+         "Your own answers were kept (the playbook has other values): Client type."),
+        (DAN, "El playbook Gestionado Oro rellenó 15 respuestas.",
+         "Se mantuvieron sus propias respuestas (el playbook tiene otros valores): Tipo de cliente."),
+    ):  # fmt: skip
+        actor = await person(playbook_service, *who)
+        start = await playbook_service.start(actor, "Acme Dental")
+        view = await playbook_service.change(
+            actor, start.draft_id, {"client_type": "break_fix", "playbook": "managed-gold"}
+        )
+        assert _field(view, "client_type").value == "break_fix"
+        t = Translator(actor.locale)
+        assert [n.key for n in view.notices] == ["playbook.filled", "playbook.kept"]
+        assert view.notices[0].message(t).startswith(filled)
+        assert view.notices[1].message(t) == said
+        assert t(view.notices[1].key, **view.notices[1].params) == said  # plain text parameters
 
 
 async def test_no_playbook_clears_what_it_filled_but_not_what_the_person_changed(
