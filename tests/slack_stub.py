@@ -348,3 +348,32 @@ def button_value(blocks: list[dict[str, Any]], action_id: str) -> str:
         for e in b["elements"]
         if e["action_id"] == action_id
     )
+
+
+_SHOWN: dict[str, tuple[str, Any]] = {
+    "static_select": ("selected_option", "initial_option"),
+    "external_select": ("selected_option", "initial_option"),
+    "radio_buttons": ("selected_option", "initial_option"),
+    "multi_static_select": ("selected_options", "initial_options"),
+    "multi_external_select": ("selected_options", "initial_options"),
+    "checkboxes": ("selected_options", "initial_options"),
+    "datepicker": ("selected_date", "initial_date"),
+    "plain_text_input": ("value", "initial_value"),
+    "number_input": ("value", "initial_value"),
+    "email_text_input": ("value", "initial_value"),
+}
+
+
+def shown_state(view: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack submits for a modal nobody touched: each input's initial value, as Slack
+    sends every input block of the view with its current value."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        key, initial = _SHOWN[element["type"]]
+        empty: Any = [] if key == "selected_options" else None
+        current = element.get(initial, empty)
+        values[block["block_id"]] = {element["action_id"]: {"type": element["type"], key: current}}
+    return {"values": values}

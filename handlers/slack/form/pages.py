@@ -53,7 +53,7 @@ def register(app: Any, deps: SlackDeps) -> None:
         if isinstance(outcome, Invalid):
             await _invalid(deps, reply, actor, outcome, set(values))
         elif isinstance(outcome, Review):
-            await reply.show(review_view(outcome.plan, t, meta))
+            await reply.show(review_view(outcome, t, meta))
         else:
             await reply.show(page_view(outcome, t, meta))
 

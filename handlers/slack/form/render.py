@@ -43,8 +43,7 @@ from services.onboarding import form
 from services.onboarding.fields import Field
 from services.onboarding.form import Kind
 from services.onboarding.options import Option as Choice
-from services.onboarding.outcomes import PageView
-from services.onboarding.plan import Plan
+from services.onboarding.outcomes import PageView, Review
 from services.onboarding.request import Issue
 
 MAX_OPTIONS = 100  # a select lists at most 100 options
@@ -176,10 +175,14 @@ def resume_view(t: Translator, meta: ViewMeta, company: str | None, page: str) -
     return modal(t, Callback.RESUME, blocks, meta)
 
 
-def review_view(plan: Plan, t: Translator, meta: ViewMeta) -> View:
+def review_view(review: Review, t: Translator, meta: ViewMeta) -> View:
+    plan = review.plan
     title = t("plan.title", company=plan.company_name, changes=len(plan.changes),
               steps=len(plan.steps))  # fmt: skip
     blocks: list[Block] = [HeaderBlock(text=cut(title, 150))]
+    if review.playbook is not None:  # which answers came from the playbook, before the plan
+        shown = "\n".join(literal(line) for line in review.playbook.lines(t))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(shown, 3000))]))
     unchanged = [s for s in plan.steps if not s.changes]
     for step in plan.changes:
         lines = [bold(literal(step.describe(t)))]
