@@ -116,8 +116,10 @@ async def build(
         db=db,
         impersonate=settings.autotask_impersonate,
         billing_admin_emails=settings.billing_admins,
-        owner=f"{settings.replica[:48]}/{uuid.uuid4().hex[:8]}",
-    )  # unique if ids repeat; fmt: skip
+        owner=f"{settings.replica[:48]}/{uuid.uuid4().hex[:8]}",  # unique if ids repeat
+        lease=timedelta(seconds=settings.run_lease_seconds),
+        step_retries=settings.run_step_retries,
+    )  # fmt: skip
     options = OptionSources(autotask, reference)
     directory = Directory(reference, settings.onboarders, settings.onboarding_admins)
     slack = web_client(settings) if settings.slack_mode != "off" else None
@@ -128,7 +130,8 @@ async def build(
     )
     presenters = Presenters()
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
-                                   presenters=presenters, reminders=reminders)  # fmt: skip
+                                   presenters=presenters, reminders=reminders,
+                                   auto_resumes=settings.run_auto_resumes)  # fmt: skip
     container = Container(
         settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
         runner=runner, options=options, directory=directory, presenters=presenters,
