@@ -116,8 +116,7 @@ class ConsolePresenter:
         self._show(run)
 
     async def finish(self, ref: MessageRef, run: RunView) -> None:
-        self._show(run)
-        self._last.pop(run.onboarding_id, None)
+        self._last.pop(run.onboarding_id, None)  # the report that follows says how it ended
 
     async def resumed(self, run: RunView) -> None:
         if self.echo is not None and run.requester.user_id == self.user_id:
@@ -126,6 +125,8 @@ class ConsolePresenter:
     def _show(self, run: RunView) -> None:
         if self.echo is None:
             return
+        if run.state in ("applying", "resumed") and run.current is None:
+            return  # between the last step and the end: the report follows
         line = render_run(run, self.t)
         if self._last.get(run.onboarding_id) != line:  # a state or step change, once
             self._last[run.onboarding_id] = line

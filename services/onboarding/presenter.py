@@ -81,8 +81,9 @@ class RunView:
 
     @property
     def current(self) -> StepView | None:
-        """The step under way (or waiting for Autotask), if any."""
-        return next((s for s in self.steps if s.state == "running"), None)
+        """The step under way (or waiting for Autotask), else the next one to start."""
+        running = next((s for s in self.steps if s.state == "running"), None)
+        return running or next((s for s in self.steps if s.state == "pending"), None)
 
 
 def _ended(status: str) -> State:
