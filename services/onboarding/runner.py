@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,22 +30,31 @@ from services.onboarding.attempts import RunHooks, StepAttempts, Wait
 from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups
 from services.onboarding.lease import Lease, LeaseKeeper, LeaseLostError
 from services.onboarding.plan import Plan, build_plan
+from services.onboarding.records import (
+    Ended,
+    RunReport,
+    StepView,
+    agreeing,
+    recover_portal_passwords,
+    sync_runs,
+    view_of,
+)
 from services.onboarding.request import Issue, OnboardingRequest, validate
 from services.onboarding.steps import (
-    Change,
     PortalSecret,
-    PortalUserStep,
     RunContext,
     Step,
-    Write,
 )
 from services.store import repositories as repo
 from services.store.db import Database
-from services.store.tables import Onboarding, StepRun
+from services.store.tables import Onboarding
 
 logger = logging.getLogger(__name__)
 
-TERMINAL = ("done", "skipped")
+__all__ = [  # the run's report and step views live in records.py; callers import them here
+    "AlreadyRunningError", "Preview", "RunReport", "Runner", "StepView", "UnknownOnboardingError",
+]  # fmt: skip
+
 STEP_BACKOFF = RetryPolicy(base_delay=2.0, max_delay=30.0)  # between a step's attempts
 
 
@@ -59,38 +68,6 @@ class UnknownOnboardingError(Exception):
 
 class _HandBackError(Exception):
     """The process is draining: stop the step's back-off and hand the run back now."""
-
-
-@dataclass(frozen=True)
-class StepView:
-    key: str
-    kind: str
-    params: dict[str, Any]
-    diff: list[dict[str, Any]]
-    state: str
-    error: str | None = None
-
-    @classmethod
-    def of(cls, run: StepRun) -> StepView:
-        return cls(run.key, run.kind, dict(run.description.get("params", {})), list(run.diff),
-                   run.state, run.error)  # fmt: skip
-
-
-@dataclass
-class RunReport:
-    onboarding_id: str
-    company_id: int
-    company_name: str
-    status: str
-    steps: list[StepView]
-    secrets: list[PortalSecret] = field(default_factory=list)
-    invoice_missing: list[str] = field(default_factory=list)
-    # Another process took the run over mid-way: this one stopped and recorded nothing more
-    lease_lost: bool = False
-
-    @property
-    def failed(self) -> StepView | None:
-        return next((s for s in self.steps if s.state == "failed"), None)
 
 
 @dataclass
@@ -231,7 +208,7 @@ class Runner:
                 request=request.model_dump(mode="json"),
                 requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
             )  # fmt: skip
-            _sync_runs(onboarding.id, [], plan, session_add=session.add)
+            sync_runs(onboarding.id, [], plan, session_add=session.add)
             await repo.record_event(session, actor=requested_by, action="planned",
                                     onboarding_id=onboarding.id,
                                     detail={"steps": len(plan.steps), "changes": len(plan.changes)})  # fmt: skip
@@ -313,11 +290,11 @@ class Runner:
                     keeper, "failed", None, [], error_all="errors.company_not_found"
                 )
             plan = build_plan(request, facts, today=self.clock().date())
-        steps = _recover_portal_passwords(plan.steps, states)
+        steps = recover_portal_passwords(plan.steps, states)
         async with self.db.transaction() as session:
             await keeper.renew(session)
             existing = await repo.step_runs(session, onboarding_id=onboarding_id)
-            _sync_runs(onboarding_id, list(existing), plan, session_add=session.add, steps=steps)
+            sync_runs(onboarding_id, list(existing), plan, session_add=session.add, steps=steps)
 
         hooks = RunHooks(keeper.renew, on_wait, self.clock)
         ctx = RunContext(self.client, plan.company_id, impersonate, hooks=hooks)
@@ -325,7 +302,7 @@ class Runner:
                                 pause=self._pause, hooks=hooks)  # fmt: skip
         status = "applied"
         action: str | None = None  # the audit event, when not run_<status>
-        ended: _Ended | None = None
+        ended: Ended | None = None
         logger.info("run started by %s: %d step(s), %d already done", self.owner, len(steps),
                     sum(states.get(s.key) == "done" for s in steps))  # fmt: skip
         for step in steps:
@@ -351,10 +328,10 @@ class Runner:
                 break
             except AutotaskError as exc:
                 logger.warning("onboarding %s step %s failed: %s", onboarding_id, step.key, exc)
-                ended = _Ended(step, "failed", error=str(exc))
+                ended = Ended(step, "failed", error=str(exc))
                 status = "failed"
                 break
-            ended = _Ended(step, "done", writes)
+            ended = Ended(step, "done", writes)
         if ended is not None:
             await self._boundary(keeper, actor, ended, None, on_progress)
         log_context.step.set("finish")
@@ -386,7 +363,7 @@ class Runner:
         self,
         keeper: LeaseKeeper,
         actor: str,
-        ended: _Ended | None,
+        ended: Ended | None,
         begin: tuple[Step, str] | None,
         on_progress: Progress | None,
     ) -> bool:
@@ -414,7 +391,7 @@ class Runner:
                 if ended.error is not None:
                     await repo.record_event(session, actor=actor, action="step_failed", onboarding_id=onboarding_id,
                                             detail={"step": ended.step.key, "error": ended.error})  # fmt: skip
-                views.append(_view(ended.step, ended.state, ended.error))
+                views.append(view_of(ended.step, ended.state, ended.error))
             if begin is not None:
                 step, state = begin
                 if await repo.cancel_requested(session, onboarding_id=onboarding_id):
@@ -423,7 +400,7 @@ class Runner:
                 else:
                     await repo.begin_step(session, onboarding_id=onboarding_id, key=step.key,
                                           state=state, now=now)  # fmt: skip
-                    views.append(_view(step, state, None))
+                    views.append(view_of(step, state, None))
         for view in views:  # each line under its own step, though one transaction ends one
             token = log_context.step.set(view.key)  # and begins the next
             logger.info("step %s: %s", view.key, view.state)
@@ -447,7 +424,7 @@ class Runner:
         onboarding_id = keeper.lease.onboarding_id
         async with self.db.transaction() as session:
             rows = await repo.step_runs(session, onboarding_id=onboarding_id)
-            status = _agreeing(status, [r.state for r in rows])
+            status = agreeing(status, [r.state for r in rows])
             if not await repo.release_onboarding(
                 session, onboarding_id=onboarding_id, token=keeper.lease.token, status=status
             ):
@@ -459,90 +436,3 @@ class Runner:
         report.secrets = secrets
         report.invoice_missing = plan.invoice_missing if plan else []
         return report
-
-
-def _agreeing(status: str, states: Sequence[str]) -> str:
-    """The run's status as its steps tell it: a failed step makes the run failed, and a run
-    with a step neither done nor skipped is not applied (it is left to be resumed)."""
-    if status in ("applied", "applying") and "failed" in states:
-        return "failed"
-    if status == "applied" and any(s not in TERMINAL for s in states):
-        logger.error("run reported applied with unfinished steps; left to be resumed")
-        return "applying"
-    return status
-
-
-@dataclass(frozen=True)
-class _Ended:
-    """How a step that was started ended: done with its writes, or failed with Autotask's text."""
-
-    step: Step
-    state: str
-    writes: list[Write] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def result(self) -> dict[str, Any] | None:
-        if self.state != "done":
-            return None
-        return {
-            "writes": [{"action": w.action, "entity": w.entity, "id": w.id} for w in self.writes]
-        }
-
-
-def _view(step: Step, state: str, error: str | None) -> StepView:
-    """What the step row now holds, built from the step itself (no read back)."""
-    return StepView(step.key, step.kind, dict(step.params), [c.to_json() for c in step.changes],
-                    state, error)  # fmt: skip
-
-
-def _recover_portal_passwords(steps: list[Step], states: Mapping[str, str]) -> list[Step]:
-    """A portal user created by a run that died before recording it has a password nobody got:
-    give it a new one now, so the requester still receives a working password once."""
-    out: list[Step] = []
-    for step in steps:
-        if (
-            isinstance(step, PortalUserStep)
-            and states.get(step.key) == "running"
-            and not step.has_changes
-            and step.existing_id is not None
-        ):
-            step = PortalUserStep(step.key, step.kind, step.params, [Change("password", None, "(new)")],
-                                  step.contact_id, step.contact_name, step.user_name, {}, step.existing_id,
-                                  new_password=True)  # fmt: skip
-        out.append(step)
-    return out
-
-
-def _sync_runs(
-    onboarding_id: str,
-    existing: list[StepRun],
-    plan: Plan,
-    *,
-    session_add: Callable[[Any], None],
-    steps: list[Step] | None = None,
-) -> None:
-    """Make the stored step runs mirror the plan; keep the state of steps already done."""
-    by_key = {run.key: run for run in existing}
-    wanted = steps if steps is not None else plan.steps
-    for position, step in enumerate(wanted):
-        run = by_key.pop(step.key, None)
-        if run is None:
-            run = StepRun(
-                onboarding_id=onboarding_id,
-                key=step.key,
-                kind=step.kind,
-                state="pending",
-                attempts=0,
-            )
-            session_add(run)
-        run.position = position
-        run.description = {"kind": step.kind, "params": step.params}
-        if run.state not in TERMINAL:
-            run.diff = [c.to_json() for c in step.changes]
-            run.state = "pending"
-            run.error = None
-    for run in by_key.values():  # planned before, nothing left to do now
-        if run.state not in TERMINAL:
-            run.state = "skipped"
-            run.position = len(wanted) + run.position
