@@ -124,16 +124,18 @@ def _locale(lang: str | None) -> str:
     return lang or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
 
 
-def _terminal(container: Container) -> ConsolePresenter:
-    """The terminal's run presenter, registered for the onboardings it starts."""
-    presenter = console_presenter()
+def _terminal(container: Container, t: Translator | None = None) -> ConsolePresenter:
+    """The terminal's run presenter, registered for the onboardings it starts; it prints a
+    line as each run moves on (step k of n, waiting for Autotask, resumed...)."""
+    presenter = console_presenter(echo=click.echo, t=t)
     container.presenters.register(LOCAL, presenter)
     return presenter
 
 
 def _prompter(container: Container, lang: str | None) -> Prompter:
-    return Prompter(service=container.onboarding, presenter=_terminal(container),
-                    t=Translator(_locale(lang)), echo=click.echo)  # fmt: skip
+    t = Translator(_locale(lang))
+    return Prompter(service=container.onboarding, presenter=_terminal(container, t), t=t,
+                    echo=click.echo)  # fmt: skip
 
 
 @click.group()
@@ -393,10 +395,10 @@ async def _onboard(
     async with build(settings) as container:
         if resume_id:
             return await resume(resume_id, service=container.onboarding,
-                                presenter=_terminal(container), t=t, echo=click.echo)  # fmt: skip
+                                presenter=_terminal(container, t), t=t, echo=click.echo)  # fmt: skip
         if answers_file is not None:
             return await run_answers_file(
-                answers_file, service=container.onboarding, presenter=_terminal(container),
+                answers_file, service=container.onboarding, presenter=_terminal(container, t),
                 apply=do_apply, t=t, echo=click.echo,
             )  # fmt: skip
         return await _prompter(container, lang).run(playbook=playbook)

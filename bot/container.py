@@ -118,8 +118,10 @@ async def build(
         db=db,
         impersonate=settings.autotask_impersonate,
         billing_admin_emails=settings.billing_admins,
-        owner=f"{settings.replica[:48]}/{uuid.uuid4().hex[:8]}",
-    )  # unique if ids repeat; fmt: skip
+        owner=f"{settings.replica[:48]}/{uuid.uuid4().hex[:8]}",  # unique if ids repeat
+        lease=timedelta(seconds=settings.run_lease_seconds),
+        step_retries=settings.run_step_retries,
+    )  # fmt: skip
     options = OptionSources(autotask, reference)
     playbooks = Playbooks(settings.playbooks_dir, options)
     options.playbooks = playbooks.offered  # the first page's playbook choice
@@ -135,7 +137,7 @@ async def build(
         present_runs_in_slack(presenters, slack)
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
                                    presenters=presenters, reminders=reminders,
-                                   playbooks=playbooks)  # fmt: skip
+                                   playbooks=playbooks, auto_resumes=settings.run_auto_resumes)  # fmt: skip
     container = Container(
         settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
         runner=runner, options=options, directory=directory, presenters=presenters,

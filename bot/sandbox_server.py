@@ -14,7 +14,7 @@ from __future__ import annotations
 import httpx
 from aiohttp import web
 
-from services.autotask.sandbox import SandboxTransport
+from services.autotask.sandbox import Fault, SandboxTransport
 from services.autotask.sandbox.errors import SandboxError
 
 TRANSPORT = web.AppKey("transport", SandboxTransport)
@@ -71,6 +71,20 @@ async def _deliveries(request: web.Request) -> web.Response:
     ])  # fmt: skip
 
 
+async def _faults(request: web.Request) -> web.Response:
+    """``POST /_sandbox/faults`` ``{"status": 500, "errors": [], "after_write": true,
+    "method": "POST", "entity": "CompanyTeams", "count": 3}``: the next matching calls fail (a
+    lost answer when ``after_write``), to watch a run heal over real HTTP."""
+    try:
+        body = await request.json()
+        count = int(body.pop("count", 1))
+        fault = Fault(**body)
+    except (ValueError, TypeError) as exc:
+        return web.json_response({"errors": [f"bad request: {exc}"]}, status=400)
+    request.app[TRANSPORT].fail_next(fault, count=count)
+    return web.json_response({"queued": count})
+
+
 def _an_admin(transport: SandboxTransport) -> int:
     """Someone who may log in to the web UI, when the caller names nobody."""
     resources = transport.tenant.table("Resources")
@@ -83,6 +97,7 @@ def add_control_routes(app: web.Application, transport: SandboxTransport) -> Non
     app.router.add_post(CONTROL + "/companies/{id:\\d+}", _admin_edit)
     app.router.add_post(CONTROL + "/webhooks/{id:\\d+}/deactivate", _deactivate)
     app.router.add_get(CONTROL + "/deliveries", _deliveries)
+    app.router.add_post(CONTROL + "/faults", _faults)
 
 
 def create_sandbox_app(transport: SandboxTransport) -> web.Application:

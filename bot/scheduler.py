@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -35,6 +36,20 @@ async def sweep_reminders(container: Container) -> None:
                 logger.info("reminder sweep: %s", result)
         except Exception:
             logger.exception("reminder sweep failed; the next one retries")
+
+
+async def resume_orphans(container: Container) -> None:
+    """Interrupted runs (their process died, or a draining replica handed them back) are
+    claimed by whichever replica finds them first and resumed in the background."""
+    if container.drain.draining:
+        return
+    with container.drain.work():  # the runs it resumes are waited for at shutdown, step by step
+        try:
+            taken = await container.onboarding.resume_orphans()
+            if taken:
+                logger.info("resuming %d interrupted run(s): %s", len(taken), ", ".join(taken))
+        except Exception:
+            logger.exception("looking for interrupted runs failed; the next sweep retries")
 
 
 async def safety_net(container: Container) -> None:
@@ -82,6 +97,17 @@ def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> A
         minutes=1,
         args=[container],
         id="reminder-sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        resume_orphans,
+        "interval",
+        seconds=container.settings.orphan_sweep_seconds,
+        next_run_time=datetime.now(UTC),  # at start-up too: a restart picks its runs up
+        args=[container],
+        id="orphan-runs",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

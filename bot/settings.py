@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     replica_id: str | None = None  # unset: hostname-pid
     shutdown_timeout: float = 25.0
+    # a run's lease: renewed every third of it while the run works, checked before every write
+    run_lease_seconds: float = 120.0
+    # every replica resumes interrupted runs at start-up and this often
+    orphan_sweep_seconds: float = 60.0
+    run_auto_resumes: int = 3  # times one run is resumed on its own before it shows Retry
+    run_step_retries: int = 3  # more attempts of a step after a transient Autotask failure
 
     billing_admins: CommaList = []
     onboarders: CommaList = []
@@ -110,7 +116,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "reminder_sweep_minutes", "reminder_sweep_minutes_with_webhook",
-        "autotask_webhook_silence_hours",
+        "autotask_webhook_silence_hours", "run_lease_seconds", "orphan_sweep_seconds",
     )  # fmt: skip
     @classmethod
     def _positive(cls, value: float) -> float:
@@ -142,6 +148,13 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("run_auto_resumes", "run_step_retries")
+    @classmethod
+    def _count(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
 
     @field_validator("shutdown_timeout")
     @classmethod

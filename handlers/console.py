@@ -80,23 +80,63 @@ def render_report(report: RunReport, t: Translator, secrets: Sequence[PortalSecr
     return "\n".join(lines)
 
 
-class ConsolePresenter:
-    """The terminal's run presenter. The terminal waits for its run and prints the report
-    itself; this only keeps the one-time passwords of runs the person at this terminal
-    requested, to print after the report (others' go to their own front-end)."""
+def render_run(run: RunView, t: Translator) -> str:
+    """One line for what a run's progress says now (``RunView.state``), in the terminal."""
+    company = run.company_name
+    state = run.state
+    if state in ("applying", "resumed"):
+        step, total = run.position
+        current = run.current
+        what = t(f"step.{current.kind}", **current.params) if current else ""
+        return t(f"run.{state}", company=company, step=step, total=total, what=what)
+    if state == "waiting" and run.waiting is not None:
+        waiting = run.waiting
+        at = waiting.until.astimezone().strftime("%H:%M:%S")
+        return t("run.waiting", company=company, reason=t(f"run.reason.{waiting.failure}"),
+                 said=waiting.said, at=at)  # fmt: skip
+    failed = run.failed
+    if state == "failed" and failed is not None:
+        line = t("run.failed", company=company, what=t(f"step.{failed.kind}", **failed.params),
+                 error=failed.error or "")  # fmt: skip
+        return line + "\n" + t("report.retry", command=RESUME_HINT.format(id=run.onboarding_id))
+    return t(f"run.{state}", company=company)
 
-    def __init__(self, user_id: str) -> None:
+
+class ConsolePresenter:
+    """The terminal's run presenter: a line each time what the run's progress says changes
+    (given ``echo``), and the one-time passwords of runs the person at this terminal
+    requested, kept to print after the report (others' go to their own front-end)."""
+
+    def __init__(
+        self, user_id: str, *, echo: Echo | None = None, t: Translator | None = None
+    ) -> None:
         self.user_id = user_id
+        self.echo, self.t = echo, t or Translator("en")
         self._secrets: dict[str, list[PortalSecret]] = {}
+        self._last: dict[str, str] = {}
 
     async def open(self, run: RunView) -> MessageRef:
         return {"terminal": self.user_id}
 
     async def update(self, ref: MessageRef, run: RunView) -> None:
-        return None
+        self._show(run)
 
     async def finish(self, ref: MessageRef, run: RunView) -> None:
-        return None
+        self._last.pop(run.onboarding_id, None)  # the report that follows says how it ended
+
+    async def resumed(self, run: RunView) -> None:
+        if self.echo is not None and run.requester.user_id == self.user_id:
+            self.echo(self.t("run.resumed_notice", company=run.company_name))
+
+    def _show(self, run: RunView) -> None:
+        if self.echo is None:
+            return
+        if run.state in ("applying", "resumed") and run.current is None:
+            return  # between the last step and the end: the report follows
+        line = render_run(run, self.t)
+        if self._last.get(run.onboarding_id) != line:  # a state or step change, once
+            self._last[run.onboarding_id] = line
+            self.echo(line)
 
     async def deliver_secrets(self, run: RunView, secrets: Sequence[PortalSecret]) -> None:
         if run.requester.user_id == self.user_id:
@@ -347,5 +387,5 @@ def _user() -> str:
         return "console"
 
 
-def console_presenter() -> ConsolePresenter:
-    return ConsolePresenter(_user())
+def console_presenter(*, echo: Echo | None = None, t: Translator | None = None) -> ConsolePresenter:
+    return ConsolePresenter(_user(), echo=echo, t=t)

@@ -146,3 +146,16 @@ def autotask_env(port: int) -> dict[str, str]:
         "AUTOTASK_SECRET": SANDBOX_SECRET,
         "AUTOTASK_INTEGRATION_CODE": SANDBOX_INTEGRATION_CODE,
     }
+
+
+async def onboard_cli(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """``python -m bot onboard ARGS`` (e.g. ``--answers FILE --apply``): an Apply in a process of
+    its own, which a test may kill. Its output is in ``proc.stdout``."""
+    import os
+
+    full = {**os.environ, **env}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "onboard", *args, cwd=cwd, env=full,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip

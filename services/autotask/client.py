@@ -18,13 +18,14 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from services.autotask.errors import (
     AuthenticationError,
     AutotaskAPIError,
+    AutotaskError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -55,6 +56,18 @@ logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=Entity)
 Json = dict[str, Any]
 _IDEMPOTENT = frozenset({"get", "query", "count", "fields", "info", "update", "threshold"})
+
+
+class CallHooks(Protocol):
+    """What a caller may watch of one write's attempts (the onboarding run: its lease)."""
+
+    async def before_send(self) -> None:
+        """Called before every attempt, retries included; raise to send nothing more."""
+        ...
+
+    async def waiting(self, error: AutotaskError, delay: float) -> None:
+        """Autotask refused or failed an attempt; the next one follows in ``delay`` seconds."""
+        ...
 
 
 class AutotaskClient:
@@ -266,12 +279,14 @@ class AutotaskClient:
         *,
         parent: Parent | None = None,
         impersonate: int | None = None,
+        hooks: CallHooks | None = None,
     ) -> int:
         """Create a record and return its id. Never retried after a 5xx or a lost connection."""
         path = f"{parent.entity}/{parent.id}/{parent.path}" if parent else entity
         reply = await self._request(
-            "POST", entity, path, json=dict(body), operation="create", impersonate=impersonate
-        )
+            "POST", entity, path, json=dict(body), operation="create", impersonate=impersonate,
+            hooks=hooks,
+        )  # fmt: skip
         return int(reply["itemId"])
 
     async def update(
@@ -282,24 +297,28 @@ class AutotaskClient:
         *,
         parent: Parent | None = None,
         impersonate: int | None = None,
+        hooks: CallHooks | None = None,
     ) -> int:
         """PATCH only the given fields (PUT would blank every field not sent)."""
         path = f"{parent.entity}/{parent.id}/{parent.path}" if parent else entity
         reply = await self._request(
-            "PATCH",
-            entity,
-            path,
-            json={"id": id_, **changes},
-            operation="update",
-            impersonate=impersonate,
-        )
+            "PATCH", entity, path, json={"id": id_, **changes}, operation="update",
+            impersonate=impersonate, hooks=hooks,
+        )  # fmt: skip
         return int(reply.get("itemId", id_))
 
     async def delete(
-        self, entity: str, id_: int, *, parent: Parent | None = None, impersonate: int | None = None
+        self,
+        entity: str,
+        id_: int,
+        *,
+        parent: Parent | None = None,
+        impersonate: int | None = None,
+        hooks: CallHooks | None = None,
     ) -> None:
         path = f"{parent.entity}/{parent.id}/{parent.path}/{id_}" if parent else f"{entity}/{id_}"
-        await self._request("DELETE", entity, path, operation="delete", impersonate=impersonate)
+        await self._request("DELETE", entity, path, operation="delete", impersonate=impersonate,
+                            hooks=hooks)  # fmt: skip
 
     async def create_model(self, record: Entity, *, impersonate: int | None = None) -> int:
         return await self.create(
@@ -334,6 +353,7 @@ class AutotaskClient:
         operation: str,
         json: Json | None = None,
         impersonate: int | None = None,
+        hooks: CallHooks | None = None,
     ) -> Json:
         rediscovered = False
         attempt = 0
@@ -341,6 +361,8 @@ class AutotaskClient:
             zone = await self.zone()
             try:
                 async with self.limiter.slot(entity):
+                    if hooks is not None:  # last moment before sending: e.g. a lease check
+                        await hooks.before_send()
                     return await self._send_once(
                         method,
                         zone.api_base + path,
@@ -363,10 +385,14 @@ class AutotaskClient:
                 if attempt >= self.retry.max_retries:
                     raise
                 delay = self.retry.delay(attempt, exc.retry_after)
+                failed: AutotaskError = exc
             except (ServerError, TransportError) as exc:
                 if operation not in _IDEMPOTENT or attempt >= self.retry.max_retries:
                     raise
                 delay = self.retry.delay(attempt, getattr(exc, "retry_after", None))
+                failed = exc
+            if hooks is not None:
+                await hooks.waiting(failed, delay)
             attempt += 1
             logger.info("Autotask %s %s: retry %d in %.2f s", operation, entity, attempt, delay)
             await self._sleep(delay)

@@ -19,7 +19,8 @@ API secret: messages are built only from the entity, the operation and Autotask'
         │   ├── ThreadLimitError     more than N calls in flight for one entity endpoint
         │   └── ThresholdExceededError  the tenant's hourly request budget is spent
         └── ServerError          a 5xx: "An unexpected error has occurred"        refused, or
-                                 (Autotask's text), or no error text at all       unreachable
+                                 (Autotask's text), no error text at all, or a    unreachable
+                                 gateway's 502/503/504 (whatever its text)
 
 The right-hand column is the ``Failure`` each one is, for the person who asked: what they can do
 about it (try again in a moment, in a few minutes, or ask an Autotask admin). It is decided here
@@ -151,9 +152,11 @@ class ServerError(AutotaskAPIError):
 
     @property
     def failure(self) -> Failure:
-        # A 5xx with no errors body came from something in front of Autotask (a gateway, a
-        # restart); "An unexpected error has occurred" is Autotask's own answer.
-        return Failure.REFUSED if self.errors else Failure.UNREACHABLE
+        # A 5xx with no errors body, or a gateway's 502/503/504, came from something in front of
+        # Autotask (a proxy, a restart); "An unexpected error has occurred" is Autotask's own.
+        if not self.errors or self.status in _GATEWAY_STATUSES:
+            return Failure.UNREACHABLE
+        return Failure.REFUSED
 
 
 _THREAD_LIMIT_MARKERS = ("thread threshold", "itgenatr005")
@@ -161,6 +164,8 @@ _THRESHOLD_MARKERS = ("request threshold", "hourly threshold", "threshold has be
 _PERMISSION_MARKERS = ("adequate permissions", "does not have permission", "not authorized")
 _NOT_FOUND_MARKERS = ("no matching records found",)
 _OPAQUE_MARKERS = ("an unexpected error has occurred",)
+# Gateways and load balancers answer these, whatever text they add: never a business rule.
+_GATEWAY_STATUSES = (502, 503, 504)
 
 
 def error_for_status(
@@ -188,7 +193,9 @@ def error_for_status(
         cls = PermissionDeniedError
     elif status == 404 or any(marker in text for marker in _NOT_FOUND_MARKERS):
         cls = NotFoundError
-    elif status >= 500 and (not errors or any(m in text for m in _OPAQUE_MARKERS)):
+    elif status >= 500 and (
+        not errors or status in _GATEWAY_STATUSES or any(m in text for m in _OPAQUE_MARKERS)
+    ):
         cls = ServerError
     else:
         cls = BusinessRuleError

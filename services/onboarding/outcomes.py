@@ -100,6 +100,7 @@ class OnboardingSummary:
     updated_at: datetime
     requester: Requester
     failed: StepView | None = None
+    stranded: bool = False  # nobody is applying it although it is not finished: offer Resume
 
 
 class Deadline:
@@ -148,9 +149,15 @@ def draft_summary(draft: Draft) -> DraftSummary:
     return DraftSummary(draft.id, draft.company_name, draft.page, draft.updated_at)
 
 
-def onboarding_summary(o: Onboarding) -> OnboardingSummary:
+def onboarding_summary(o: Onboarding, *, now: datetime | None = None) -> OnboardingSummary:
+    """``now``: also tell whether it is stranded (applying or stored, with no live lease)."""
     done = sum(1 for s in o.steps if s.state in ("done", "skipped"))
     failed = next((StepView.of(s) for s in o.steps if s.state == "failed"), None)
     requester = Requester(o.platform, o.requested_by, str(o.meta.get("locale") or "en"))
+    stranded = (
+        now is not None
+        and o.status in ("applying", "planned")
+        and (o.lease_until is None or o.lease_until < now)
+    )
     return OnboardingSummary(o.id, o.company_id, o.company_name, o.status, done, len(o.steps),
-                             o.updated_at, requester, failed)  # fmt: skip
+                             o.updated_at, requester, failed, stranded)  # fmt: skip

@@ -5,6 +5,11 @@ presenter returns with the onboarding, so any process (a retry from App Home, a 
 an orphaned run) can update the same message later through the presenter registered for the
 onboarding's platform. One-time Client Portal passwords go through ``deliver_secrets`` to the
 requester named in the view, never to whoever pressed a button.
+
+What a progress message says is ``RunView.state``, one of ``STATES``: applying (step k of n,
+``position``), resumed after an interruption, waiting for Autotask (``waiting``: why, Autotask's
+words, when it tries again), applied, failed (the failed step with Autotask's text, and Retry),
+cancelled.
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from services.onboarding.attempts import Waiting
 from services.onboarding.runner import StepView as StepView  # what a presenter shows of a step
 from services.onboarding.steps import PortalSecret
 
 logger = logging.getLogger(__name__)
 
 MessageRef = dict[str, Any]  # JSON the presenter needs to find its message again
+State = Literal["planned", "applying", "resumed", "waiting", "applied", "failed", "cancelled"]
+STATES: tuple[State, ...] = (
+    "planned", "applying", "resumed", "waiting", "applied", "failed", "cancelled"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,8 @@ class RunView:
     origin: Mapping[str, Any] = field(default_factory=dict)  # where it was asked (a channel...)
     link: str | None = None  # the company in Autotask, once the run has ended
     invoice_missing: list[str] = field(default_factory=list)
+    resumed: bool = False  # this run continued on its own after an interruption
+    waiting: Waiting | None = None  # set while a step waits for Autotask to try again
 
     @property
     def failed(self) -> StepView | None:
@@ -50,6 +62,36 @@ class RunView:
     @property
     def done(self) -> int:
         return sum(1 for s in self.steps if s.state in ("done", "skipped"))
+
+    @property
+    def state(self) -> State:
+        """What the message says now. While applying: waiting beats resumed beats applying."""
+        if self.status != "applying":
+            return _ended(self.status)
+        if self.waiting is not None:
+            return "waiting"
+        return "resumed" if self.resumed else "applying"
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(k, n): the step under way is the k-th of n (k = n + 1 never: capped at n)."""
+        total = len(self.steps)
+        running = next((i for i, s in enumerate(self.steps, 1) if s.state == "running"), None)
+        return (running or min(self.done + 1, total), total)
+
+    @property
+    def current(self) -> StepView | None:
+        """The step under way (or waiting for Autotask), else the next one to start."""
+        running = next((s for s in self.steps if s.state == "running"), None)
+        return running or next((s for s in self.steps if s.state == "pending"), None)
+
+
+def _ended(status: str) -> State:
+    if status == "applied":
+        return "applied"
+    if status == "failed":
+        return "failed"
+    return "cancelled" if status == "cancelled" else "planned"
 
 
 class RunPresenter(Protocol):
@@ -68,6 +110,11 @@ class RunPresenter(Protocol):
 
     async def deliver_secrets(self, run: RunView, secrets: Sequence[PortalSecret]) -> None:
         """Hand the one-time passwords to ``run.requester`` privately; never log them."""
+        ...
+
+    async def resumed(self, run: RunView) -> None:
+        """Tell ``run.requester`` privately that their onboarding was interrupted (the bot
+        stopped mid-run) and has continued on its own; the progress message says it too."""
         ...
 
 
@@ -90,6 +137,11 @@ class SilentPresenter:
                            "%s (no %s front-end in this process); reset them in Autotask",
                            run.onboarding_id, len(secrets), run.requester.user_id,
                            run.requester.platform)  # fmt: skip
+
+    async def resumed(self, run: RunView) -> None:
+        logger.info("onboarding %s continued after an interruption (no %s front-end in this "
+                    "process to tell %s)", run.onboarding_id, run.requester.platform,
+                    run.requester.user_id)  # fmt: skip
 
 
 class Presenters:

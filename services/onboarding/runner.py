@@ -1,43 +1,61 @@
 """Validate, plan, store and apply onboardings; resume and retry them without duplicates.
 
-A run holds a short lease on its onboarding row, so two front-ends (or replicas) never apply the
-same onboarding at once. Each step is recorded before and after its Autotask write in its own
-transaction. A resumed or retried run re-reads Autotask and re-plans: whatever already landed,
-even if the process died before recording it, is then "no change", so nothing is written twice.
+A run holds a short lease on its onboarding row (``lease.py``), so two front-ends (or replicas)
+never apply the same onboarding at once: renewed on a heartbeat while it works, and checked before
+every Autotask write and in every step boundary's transaction, so a run that lost it stops
+writing and records nothing more. Each step is recorded before and after its Autotask write. A
+write whose answer was lost is looked up and retried within a bounded back-off
+(``attempts.py``). A resumed or retried run re-reads Autotask and re-plans: whatever already
+landed, even if the process died before recording it, is then "no change", so nothing is
+written twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services import log_context
 from services.autotask.client import AutotaskClient
 from services.autotask.errors import AutotaskError
+from services.autotask.limits import RetryPolicy
 from services.autotask.reference import ReferenceData
+from services.onboarding.attempts import RunHooks, StepAttempts, Wait
 from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups, load_related
+from services.onboarding.lease import Lease, LeaseKeeper, LeaseLostError
 from services.onboarding.plan import Plan, build_plan
+from services.onboarding.records import (
+    Ended,
+    RunReport,
+    StepView,
+    agreeing,
+    recover_portal_passwords,
+    sync_runs,
+    view_of,
+)
 from services.onboarding.request import Issue, OnboardingRequest, validate
 from services.onboarding.steps import (
-    Change,
     PortalSecret,
-    PortalUserStep,
     RunContext,
     Step,
-    Write,
 )
 from services.store import repositories as repo
 from services.store.db import Database
-from services.store.tables import StepRun
+from services.store.tables import Onboarding
 
 logger = logging.getLogger(__name__)
 
-TERMINAL = ("done", "skipped")
+__all__ = [  # the run's report and step views live in records.py; callers import them here
+    "AlreadyRunningError", "Preview", "RunReport", "Runner", "StepView", "UnknownOnboardingError",
+]  # fmt: skip
+
+STEP_BACKOFF = RetryPolicy(base_delay=2.0, max_delay=30.0)  # between a step's attempts
 
 
 class AlreadyRunningError(Exception):
@@ -48,34 +66,8 @@ class UnknownOnboardingError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class StepView:
-    key: str
-    kind: str
-    params: dict[str, Any]
-    diff: list[dict[str, Any]]
-    state: str
-    error: str | None = None
-
-    @classmethod
-    def of(cls, run: StepRun) -> StepView:
-        return cls(run.key, run.kind, dict(run.description.get("params", {})), list(run.diff),
-                   run.state, run.error)  # fmt: skip
-
-
-@dataclass
-class RunReport:
-    onboarding_id: str
-    company_id: int
-    company_name: str
-    status: str
-    steps: list[StepView]
-    secrets: list[PortalSecret] = field(default_factory=list)
-    invoice_missing: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> StepView | None:
-        return next((s for s in self.steps if s.state == "failed"), None)
+class _HandBackError(Exception):
+    """The process is draining: stop the step's back-off and hand the run back now."""
 
 
 @dataclass
@@ -100,6 +92,9 @@ class Runner:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         owner: str | None = None,
         billing_admin_emails: Sequence[str] = (),
+        step_retries: int = 3,
+        step_backoff: RetryPolicy = STEP_BACKOFF,
+        heartbeat: float | None = None,
     ) -> None:
         self.client = client
         self.reference = reference
@@ -109,10 +104,24 @@ class Runner:
         self.clock = clock
         self.owner = owner or uuid.uuid4().hex
         self.billing_admin_emails = list(billing_admin_emails)
+        self.step_retries, self.step_backoff = step_retries, step_backoff
+        self.heartbeat = heartbeat  # seconds between renewals; default a third of the lease
         self._fresh: dict[str, Plan] = {}
-        # Set by the process on SIGTERM: runs stop between steps and hand their lease back.
-        self.draining = False
+        self._drained = asyncio.Event()
         self._facts_cache: dict[tuple[int, tuple[int, ...]], tuple[float, CompanyFacts]] = {}
+
+    @property
+    def draining(self) -> bool:
+        """Set by the process on SIGTERM: runs stop between steps (a back-off under way stops at
+        once) and hand their lease back."""
+        return self._drained.is_set()
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        if value:
+            self._drained.set()
+        else:
+            self._drained.clear()
 
     # ----- before the run ---------------------------------------------------------------------
 
@@ -187,7 +196,7 @@ class Runner:
                 request=request.model_dump(mode="json"),
                 requester_resource_id=requester_resource_id, draft_id=draft_id, meta=meta,
             )  # fmt: skip
-            _sync_runs(onboarding.id, [], plan, session_add=session.add)
+            sync_runs(onboarding.id, [], plan, session_add=session.add)
             await repo.record_event(session, actor=requested_by, action="planned",
                                     onboarding_id=onboarding.id,
                                     detail={"steps": len(plan.steps), "changes": len(plan.changes)})  # fmt: skip
@@ -199,25 +208,62 @@ class Runner:
 
     # ----- the run ----------------------------------------------------------------------------
 
-    async def apply(self, onboarding_id: str, *, on_progress: Progress | None = None) -> RunReport:
-        """Apply (or resume, or retry) an onboarding. Done steps are never applied again."""
-        with log_context.run(onboarding_id, "plan"):  # every line of the run names it and its step
-            return await self._apply(onboarding_id, on_progress)
-
-    async def _apply(self, onboarding_id: str, on_progress: Progress | None) -> RunReport:
+    async def claim(
+        self, onboarding_id: str, *, pickup: bool = False, planned_before: datetime | None = None
+    ) -> Lease | None:
+        """Take the run's lease (``None`` when another process holds a live one). ``pickup``
+        takes it only as an orphan: an interrupted run nobody holds, counted as a resume."""
+        token = uuid.uuid4().hex
         async with self.db.transaction() as session:
-            claimed = await repo.claim_onboarding(
-                session,
-                onboarding_id=onboarding_id,
-                owner=self.owner,
-                now=self.clock(),
-                lease=self.lease,
-            )
+            taken = await repo.claim_onboarding(
+                session, onboarding_id=onboarding_id, owner=self.owner, now=self.clock(),
+                lease=self.lease, token=token, pickup=pickup, planned_before=planned_before,
+            )  # fmt: skip
+        return Lease(onboarding_id, token, pickup) if taken else None
+
+    async def apply(
+        self,
+        onboarding_id: str,
+        *,
+        on_progress: Progress | None = None,
+        on_wait: Wait | None = None,
+        lease: Lease | None = None,
+    ) -> RunReport:
+        """Apply (or resume, or retry) an onboarding. Done steps are never applied again.
+        ``lease``: already claimed (an orphan pickup); otherwise it is claimed here."""
+        with log_context.run(onboarding_id, "plan"):  # every line of the run names it and its step
+            if lease is None:
+                lease = await self.claim(onboarding_id)
+                if lease is None:
+                    if await self._missing(onboarding_id):
+                        raise UnknownOnboardingError(onboarding_id)
+                    raise AlreadyRunningError(onboarding_id)
+            keeper = LeaseKeeper(self.db, lease, duration=self.lease, clock=self.clock,
+                                 every=self.heartbeat)  # fmt: skip
+            keeper.start()
+            try:
+                return await self._apply(keeper, on_progress, on_wait)
+            except LeaseLostError:
+                logger.warning("run stopped: another process took it over; nothing more is "
+                               "written or recorded by this one")  # fmt: skip
+                report = await self.report(onboarding_id)
+                report.lease_lost = True
+                return report
+            finally:
+                await keeper.stop()
+
+    async def _missing(self, onboarding_id: str) -> bool:
+        async with self.db.transaction() as session:
+            return await session.get(Onboarding, onboarding_id) is None
+
+    async def _apply(
+        self, keeper: LeaseKeeper, on_progress: Progress | None, on_wait: Wait | None
+    ) -> RunReport:
+        onboarding_id = keeper.lease.onboarding_id
+        async with self.db.transaction() as session:
             onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
             if onboarding is None:
                 raise UnknownOnboardingError(onboarding_id)
-            if not claimed:
-                raise AlreadyRunningError(onboarding_id)
             request = OnboardingRequest.model_validate(onboarding.request)
             actor = onboarding.requested_by
             impersonate = onboarding.requester_resource_id if self.impersonate else None
@@ -229,22 +275,26 @@ class Runner:
             try:
                 facts = await self.facts(request.model_dump())
             except AutotaskError as exc:  # not a step: nothing ran. Let the next retry in at once
-                await self._finish(onboarding_id, "failed", None, [], error_all=str(exc))
+                await self._finish(keeper, "failed", None, [], error_all=str(exc))
                 raise
             if facts is None:
                 return await self._finish(
-                    onboarding_id, "failed", None, [], error_all="errors.company_not_found"
+                    keeper, "failed", None, [], error_all="errors.company_not_found"
                 )
             plan = build_plan(request, facts, today=self.clock().date())
-        steps = _recover_portal_passwords(plan.steps, states)
+        steps = recover_portal_passwords(plan.steps, states)
         async with self.db.transaction() as session:
+            await keeper.renew(session)
             existing = await repo.step_runs(session, onboarding_id=onboarding_id)
-            _sync_runs(onboarding_id, list(existing), plan, session_add=session.add, steps=steps)
+            sync_runs(onboarding_id, list(existing), plan, session_add=session.add, steps=steps)
 
-        ctx = RunContext(self.client, plan.company_id, impersonate)
+        hooks = RunHooks(keeper.renew, on_wait, self.clock)
+        ctx = RunContext(self.client, plan.company_id, impersonate, hooks=hooks)
+        attempts = StepAttempts(retries=self.step_retries, policy=self.step_backoff,
+                                pause=self._pause, hooks=hooks)  # fmt: skip
         status = "applied"
         action: str | None = None  # the audit event, when not run_<status>
-        ended: _Ended | None = None
+        ended: Ended | None = None
         logger.info("run started by %s: %d step(s), %d already done", self.owner, len(steps),
                     sum(states.get(s.key) == "done" for s in steps))  # fmt: skip
         for step in steps:
@@ -255,25 +305,37 @@ class Runner:
                 break
             log_context.step.set(step.key)
             state = "running" if step.has_changes else "skipped"
-            started = await self._boundary(onboarding_id, actor, ended, (step, state), on_progress)
+            started = await self._boundary(keeper, actor, ended, (step, state), on_progress)
             ended = None
             if not started:
                 status = "cancelled"
                 break
             if not step.has_changes:
                 continue
+            hooks.step = step.key
             try:
-                writes = await step.apply(ctx)
+                writes = await keeper.guard(attempts.run(step, ctx))
+            except _HandBackError:  # the step is re-checked against Autotask by the next run
+                status, action = "applying", "run_handed_back"
+                break
             except AutotaskError as exc:
                 logger.warning("onboarding %s step %s failed: %s", onboarding_id, step.key, exc)
-                ended = _Ended(step, "failed", error=str(exc))
+                ended = Ended(step, "failed", error=str(exc))
                 status = "failed"
                 break
-            ended = _Ended(step, "done", writes)
+            ended = Ended(step, "done", writes)
         if ended is not None:
-            await self._boundary(onboarding_id, actor, ended, None, on_progress)
+            await self._boundary(keeper, actor, ended, None, on_progress)
         log_context.step.set("finish")
-        return await self._finish(onboarding_id, status, plan, ctx.secrets, action=action)
+        return await self._finish(keeper, status, plan, ctx.secrets, action=action)
+
+    async def _pause(self, seconds: float) -> None:
+        """A back-off between a step's attempts; a drain ends it at once."""
+        try:
+            await asyncio.wait_for(self._drained.wait(), seconds)
+        except TimeoutError:
+            return
+        raise _HandBackError()
 
     async def report(self, onboarding_id: str) -> RunReport:
         async with self.db.transaction() as session:
@@ -287,19 +349,22 @@ class Runner:
 
     async def _boundary(
         self,
-        onboarding_id: str,
+        keeper: LeaseKeeper,
         actor: str,
-        ended: _Ended | None,
+        ended: Ended | None,
         begin: tuple[Step, str] | None,
         on_progress: Progress | None,
     ) -> bool:
         """One transaction between two steps: the step that ended (its state and audit events),
         the cancel check, and the next step's start (with the lease renewed when it will write).
-        ``False`` when a cancel was asked for: every step not done is then marked cancelled."""
+        ``False`` when a cancel was asked for: every step not done is then marked cancelled.
+        The lease is checked (and renewed) first: a run that lost it records nothing."""
+        onboarding_id = keeper.lease.onboarding_id
         now = self.clock()
         views: list[StepView] = []
         started = True
         async with self.db.transaction() as session:
+            await keeper.renew(session)
             if ended is not None:
                 await repo.end_step(
                     session, onboarding_id=onboarding_id, key=ended.step.key, state=ended.state,
@@ -314,7 +379,7 @@ class Runner:
                 if ended.error is not None:
                     await repo.record_event(session, actor=actor, action="step_failed", onboarding_id=onboarding_id,
                                             detail={"step": ended.step.key, "error": ended.error})  # fmt: skip
-                views.append(_view(ended.step, ended.state, ended.error))
+                views.append(view_of(ended.step, ended.state, ended.error))
             if begin is not None:
                 step, state = begin
                 if await repo.cancel_requested(session, onboarding_id=onboarding_id):
@@ -323,10 +388,7 @@ class Runner:
                 else:
                     await repo.begin_step(session, onboarding_id=onboarding_id, key=step.key,
                                           state=state, now=now)  # fmt: skip
-                    if state == "running":
-                        await repo.claim_onboarding(session, onboarding_id=onboarding_id, owner=self.owner,
-                                                    now=now, lease=self.lease)  # fmt: skip
-                    views.append(_view(step, state, None))
+                    views.append(view_of(step, state, None))
         for view in views:  # each line under its own step, though one transaction ends one
             token = log_context.step.set(view.key)  # and begins the next
             logger.info("step %s: %s", view.key, view.state)
@@ -342,13 +404,19 @@ class Runner:
             return await repo.release_leases(session, owner=self.owner)
 
     async def _finish(
-        self, onboarding_id: str, status: str, plan: Plan | None, secrets: list[PortalSecret],
+        self, keeper: LeaseKeeper, status: str, plan: Plan | None, secrets: list[PortalSecret],
         *, error_all: str | None = None, action: str | None = None,
     ) -> RunReport:  # fmt: skip
+        """Store the outcome, made to agree with the step rows (never "applied" beside a failed
+        or unfinished step), and end the claim; nothing is stored if the lease was lost."""
+        onboarding_id = keeper.lease.onboarding_id
         async with self.db.transaction() as session:
-            await repo.release_onboarding(
-                session, onboarding_id=onboarding_id, owner=self.owner, status=status
-            )
+            rows = await repo.step_runs(session, onboarding_id=onboarding_id)
+            status = agreeing(status, [r.state for r in rows])
+            if not await repo.release_onboarding(
+                session, onboarding_id=onboarding_id, token=keeper.lease.token, status=status
+            ):
+                raise LeaseLostError(onboarding_id)
             await repo.record_event(session, actor=self.owner, action=action or f"run_{status}", onboarding_id=onboarding_id,
                                     detail={"error": error_all} if error_all else {})  # fmt: skip
         logger.info("run ended: %s", action or status)
@@ -356,79 +424,3 @@ class Runner:
         report.secrets = secrets
         report.invoice_missing = plan.invoice_missing if plan else []
         return report
-
-
-@dataclass(frozen=True)
-class _Ended:
-    """How a step that was started ended: done with its writes, or failed with Autotask's text."""
-
-    step: Step
-    state: str
-    writes: list[Write] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def result(self) -> dict[str, Any] | None:
-        if self.state != "done":
-            return None
-        return {
-            "writes": [{"action": w.action, "entity": w.entity, "id": w.id} for w in self.writes]
-        }
-
-
-def _view(step: Step, state: str, error: str | None) -> StepView:
-    """What the step row now holds, built from the step itself (no read back)."""
-    return StepView(step.key, step.kind, dict(step.params), [c.to_json() for c in step.changes],
-                    state, error)  # fmt: skip
-
-
-def _recover_portal_passwords(steps: list[Step], states: Mapping[str, str]) -> list[Step]:
-    """A portal user created by a run that died before recording it has a password nobody got:
-    give it a new one now, so the requester still receives a working password once."""
-    out: list[Step] = []
-    for step in steps:
-        if (
-            isinstance(step, PortalUserStep)
-            and states.get(step.key) == "running"
-            and not step.has_changes
-            and step.existing_id is not None
-        ):
-            step = PortalUserStep(step.key, step.kind, step.params, [Change("password", None, "(new)")],
-                                  step.contact_id, step.contact_name, step.user_name, {}, step.existing_id,
-                                  new_password=True)  # fmt: skip
-        out.append(step)
-    return out
-
-
-def _sync_runs(
-    onboarding_id: str,
-    existing: list[StepRun],
-    plan: Plan,
-    *,
-    session_add: Callable[[Any], None],
-    steps: list[Step] | None = None,
-) -> None:
-    """Make the stored step runs mirror the plan; keep the state of steps already done."""
-    by_key = {run.key: run for run in existing}
-    wanted = steps if steps is not None else plan.steps
-    for position, step in enumerate(wanted):
-        run = by_key.pop(step.key, None)
-        if run is None:
-            run = StepRun(
-                onboarding_id=onboarding_id,
-                key=step.key,
-                kind=step.kind,
-                state="pending",
-                attempts=0,
-            )
-            session_add(run)
-        run.position = position
-        run.description = {"kind": step.kind, "params": step.params}
-        if run.state not in TERMINAL:
-            run.diff = [c.to_json() for c in step.changes]
-            run.state = "pending"
-            run.error = None
-    for run in by_key.values():  # planned before, nothing left to do now
-        if run.state not in TERMINAL:
-            run.state = "skipped"
-            run.position = len(wanted) + run.position

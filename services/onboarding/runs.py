@@ -6,10 +6,18 @@ it as steps finish, finishes it with the Autotask link, hands the one-time Clien
 to the requester, and then does what every front-end needs after a run: forget the company's
 cached lists and start the invoice reminders. It needs only the onboarding's id, so a retry from
 any front-end, or a process picking up an orphaned run, shows progress in the same message.
+
+``resume_orphans`` is that pickup: at start-up and on a timer every process looks for runs nobody
+holds although they should be running (their process died, or a draining replica handed them
+back), claims each atomically (a second replica's sweep gets nothing), and runs it as Retry
+would (Autotask re-read, re-planned: nothing written twice), telling the requester it continued.
+A run interrupted ``max_resumes`` times is not resumed again but shown failed, with Retry: a run
+that kills its process each time must not take every replica down in turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 from dataclasses import replace
@@ -18,6 +26,8 @@ from typing import Any, Protocol
 from services.autotask.errors import AutotaskError
 from services.autotask.zones import company_url
 from services.onboarding.actor import BusyError, OnboardingGoneError
+from services.onboarding.attempts import Waiting
+from services.onboarding.lease import Lease
 from services.onboarding.options import OptionSources
 from services.onboarding.presenter import MessageRef, Presenters, Requester, RunView
 from services.onboarding.runner import AlreadyRunningError, Runner, RunReport, StepView
@@ -26,6 +36,9 @@ from services.store.db import Database
 from services.store.tables import Onboarding
 
 logger = logging.getLogger(__name__)
+
+GAVE_UP = ("The run was interrupted {n} times while this step was under way (the bot stopped); "
+           "it is not resumed automatically again. Press Retry to continue.")  # fmt: skip
 
 
 class InvoiceReminders(Protocol):
@@ -44,50 +57,133 @@ class Runs:
         options: OptionSources,
         presenters: Presenters,
         reminders: InvoiceReminders | None = None,
+        max_resumes: int = 3,
     ) -> None:
         self.runner, self.db, self.options = runner, db, options
         self.presenters, self.reminders = presenters, reminders
+        self.max_resumes = max_resumes
         # The lease keeps other processes out; this keeps a second click in this one out (the
         # lease's owner is the process, so it would let a second run of the same id through).
         self._running: set[str] = set()
+        self._resuming: set[asyncio.Task[Any]] = set()
 
-    async def run(self, onboarding_id: str, *, fresh: bool) -> RunReport:
-        """Apply the onboarding; ``fresh`` when it was stored just now (its first run). The
-        returned report carries no passwords: those went to the requester only."""
+    async def run(
+        self, onboarding_id: str, *, fresh: bool, lease: Lease | None = None
+    ) -> RunReport:
+        """Apply the onboarding; ``fresh`` when it was stored just now (its first run), ``lease``
+        when it was claimed already (an orphan picked up). The returned report carries no
+        passwords: those went to the requester only."""
         if onboarding_id in self._running:
             raise BusyError()
         self._running.add(onboarding_id)
         try:
-            return await self._run(onboarding_id, fresh=fresh)
+            return await self._run(onboarding_id, fresh=fresh, lease=lease)
         finally:
             self._running.discard(onboarding_id)
 
-    async def _run(self, onboarding_id: str, *, fresh: bool) -> RunReport:
+    # ----- orphans ------------------------------------------------------------------------------
+
+    async def resume_orphans(self) -> list[str]:
+        """Claim and resume the runs nobody is applying; returns the ids this process took
+        (their runs go on in the background: ``settle()`` waits for them)."""
+        now = self.runner.clock()
+        planned_before = now - self.runner.lease
+        async with self.db.transaction() as session:
+            rows = await repo.orphans(session, now=now, planned_before=planned_before)
+            found = [(o.id, o.pickups) for o in rows]
+        taken: list[str] = []
+        for onboarding_id, pickups in found:
+            if onboarding_id in self._running:
+                continue
+            if pickups >= self.max_resumes:
+                await quietly(self._give_up(onboarding_id), "show a run that stopped resuming")
+                continue
+            lease = await self.runner.claim(
+                onboarding_id, pickup=True, planned_before=planned_before
+            )
+            if lease is None:
+                continue  # another process's sweep (or a Retry) took it first
+            logger.warning("onboarding %s: its run was interrupted; resuming it (resume %d of %d)",
+                           onboarding_id, pickups + 1, self.max_resumes)  # fmt: skip
+            task = asyncio.ensure_future(
+                quietly(self.run(onboarding_id, fresh=False, lease=lease), "resume a run")
+            )
+            self._resuming.add(task)
+            task.add_done_callback(self._resuming.discard)
+            taken.append(onboarding_id)
+        return taken
+
+    async def settle(self) -> None:
+        """Wait for the resumed runs this process started."""
+        while self._resuming:
+            await asyncio.gather(*list(self._resuming))
+
+    async def _give_up(self, onboarding_id: str) -> None:
+        now = self.runner.clock()
+        async with self.db.transaction() as session:
+            onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
+            if onboarding is None:
+                return
+            error = GAVE_UP.format(n=onboarding.pickups)
+            if not await repo.give_up_orphan(session, onboarding_id=onboarding_id, now=now,
+                                             max_pickups=self.max_resumes, error=error):  # fmt: skip
+                return
+            await repo.record_event(session, actor=self.runner.owner, action="run_gave_up",
+                                    onboarding_id=onboarding_id, detail={"resumes": onboarding.pickups})  # fmt: skip
+            meta = dict(onboarding.meta)
+            requester = _requester(onboarding)
+        logger.warning("onboarding %s: interrupted %d times; shown failed with Retry",
+                       onboarding_id, self.max_resumes)  # fmt: skip
+        report = await self.runner.report(onboarding_id)
+        view = RunView(report.onboarding_id, report.company_id, report.company_name,
+                       report.status, report.steps, requester, origin_of(meta),
+                       link=await self.company_link(report.company_id))  # fmt: skip
+        presenter = self.presenters.of(requester.platform)
+        ref: MessageRef = dict(meta.get("progress") or {})
+        if not ref:
+            ref = await quietly(presenter.open(view), "open the progress message") or {}
+        await quietly(presenter.finish(ref, view), "finish the progress message")
+
+    # ----- one run ------------------------------------------------------------------------------
+
+    async def _run(self, onboarding_id: str, *, fresh: bool, lease: Lease | None) -> RunReport:
         async with self.db.transaction() as session:
             onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
             if onboarding is None:
                 raise OnboardingGoneError(id=onboarding_id)
             meta = dict(onboarding.meta)
-            requester = Requester(onboarding.platform, onboarding.requested_by,
-                                  str(meta.get("locale") or "en"))  # fmt: skip
+            requester = _requester(onboarding)
             was = onboarding.status
         presenter = self.presenters.of(requester.platform)
         before = await self.runner.report(onboarding_id)
+        resumed = lease is not None and lease.pickup
         view = RunView(before.onboarding_id, before.company_id, before.company_name, "applying",
-                       before.steps, requester, origin_of(meta))  # fmt: skip
+                       before.steps, requester, origin_of(meta), resumed=resumed)  # fmt: skip
         ref: MessageRef = dict(meta.get("progress") or {})
         if not ref:
             ref = await quietly(presenter.open(view), "open the progress message") or {}
             await self._remember(onboarding_id, ref)
+        elif resumed:  # the message said "applying" when its process died: it goes on now
+            await quietly(presenter.update(ref, view), "update the progress message")
+        if resumed:
+            await quietly(presenter.resumed(view), "tell the requester the run continued")
         steps: dict[str, StepView] = {s.key: s for s in before.steps}
+        shown = view
 
         async def on_progress(step: StepView) -> None:
+            nonlocal shown
             steps[step.key] = step
-            current = replace(view, steps=list(steps.values()))
-            await quietly(presenter.update(ref, current), "update the progress message")
+            shown = replace(view, steps=list(steps.values()))  # a step moved: no longer waiting
+            await quietly(presenter.update(ref, shown), "update the progress message")
+
+        async def on_wait(waiting: Waiting) -> None:
+            nonlocal shown
+            shown = replace(shown, waiting=waiting)
+            await quietly(presenter.update(ref, shown), "update the progress message")
 
         try:
-            report = await self.runner.apply(onboarding_id, on_progress=on_progress)
+            report = await self.runner.apply(onboarding_id, on_progress=on_progress,
+                                             on_wait=on_wait, lease=lease)  # fmt: skip
         except AlreadyRunningError:
             raise BusyError() from None
         except AutotaskError:  # Autotask could not be read before the first step: say so
@@ -95,8 +191,10 @@ class Runs:
             stopped = replace(view, status=now.status, steps=now.steps)
             await quietly(presenter.finish(ref, stopped), "finish the progress message")
             raise
+        if report.lease_lost:  # the process that took it over shows the rest in this message
+            return report
         secrets, report.secrets = report.secrets, []
-        final = replace(view, status=report.status, steps=report.steps,
+        final = replace(view, status=report.status, steps=report.steps, waiting=None,
                         link=await self.company_link(report.company_id),
                         invoice_missing=report.invoice_missing)  # fmt: skip
         await quietly(presenter.finish(ref, final), "finish the progress message")
@@ -137,6 +235,11 @@ def origin_of(meta: Mapping[str, Any]) -> dict[str, Any]:
     if "origin" in meta:
         return dict(meta["origin"] or {})
     return {k: v for k, v in meta.items() if k not in ("progress", "locale", "requester_email")}
+
+
+def _requester(onboarding: Onboarding) -> Requester:
+    return Requester(onboarding.platform, onboarding.requested_by,
+                     str(onboarding.meta.get("locale") or "en"))  # fmt: skip
 
 
 async def quietly(work: Awaitable[Any], doing: str) -> Any:

@@ -7,7 +7,9 @@ runner with progress shown by the platform's ``RunPresenter``, and does the afte
 (forget the company's cached lists, start the invoice reminders) whichever front-end applied.
 
 Drafts: ``offer``, ``start``, ``resume``, ``page``, ``save_page``, ``change``, ``back``,
-``suggest``, ``discard``. Runs: ``review``, ``apply``, ``retry``, ``cancel``, ``onboardings``.
+``suggest``, ``discard``. Runs: ``review``, ``apply``, ``retry``, ``cancel``, ``onboardings``,
+``unfinished`` (the person's stranded or failed ones, to offer Resume or Retry), and
+``resume_orphans`` (the process's periodic pickup of interrupted runs, no person involved).
 Apply reuses the plan its review built when the answers are unchanged and the review is recent
 (``plan_ttl``, 60 s): the company's state is then read once from Review to Apply. Resume and retry
 always re-read Autotask.
@@ -88,6 +90,7 @@ class OnboardingService:
         ack_budget: float = 2.0,
         plan_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        auto_resumes: int = 3,
     ) -> None:
         self.runner, self.options, self.db = runner, options, db
         self.gate = Gate(directory)
@@ -96,7 +99,7 @@ class OnboardingService:
         self.local_operator = self.gate.local_operator
         self.presenters = presenters or Presenters()
         self.runs = Runs(runner=runner, db=db, options=options, presenters=self.presenters,
-                         reminders=reminders)  # fmt: skip
+                         reminders=reminders, max_resumes=auto_resumes)  # fmt: skip
         self.playbooks = playbooks
         self.ack_budget = ack_budget
         self.reviewed = ReviewedPlans(ttl=plan_ttl, clock=clock)
@@ -386,6 +389,7 @@ class OnboardingService:
             onboarding = await self._requested(session, actor, onboarding_id)
             if onboarding.status == "cancelled":
                 onboarding.cancel_requested = False  # Retry means: carry on
+            onboarding.pickups = 0  # a person decided: automatic resumes start counting again
         return await self.runs.run(onboarding_id, fresh=False)
 
     async def cancel(self, actor: Actor, onboarding_id: str) -> bool:
@@ -411,6 +415,24 @@ class OnboardingService:
             wanted = company.strip().casefold()
             found = [o for o in found if wanted in o.company_name.casefold()]
         return found[:limit]
+
+    async def unfinished(self, actor: Actor, *, limit: int = 10) -> list[OnboardingSummary]:
+        """The person's own onboardings that need them: failed ones (offer Retry) and stranded
+        ones (``summary.stranded``: applying or stored, but no process holds them; offer Resume,
+        which is ``retry``), newest first. A run under way in some process is not listed."""
+        actor = await self._authorize(actor)
+        now = self.runner.clock()
+        async with self.db.transaction() as session:
+            rows = await repo.unfinished_onboardings(
+                session, platform=actor.platform, requested_by=actor.user_id, now=now,
+                planned_before=now - self.runner.lease, limit=limit,
+            )  # fmt: skip
+            return [onboarding_summary(o, now=now) for o in rows]
+
+    async def resume_orphans(self) -> list[str]:
+        """Pick up the runs whose process died or was drained (the scheduler calls this at
+        start-up and every ``ORPHAN_SWEEP_SECONDS``); returns the ids this process took."""
+        return await self.runs.resume_orphans()
 
     async def company_link(self, company_id: int) -> str | None:
         """The company's page in the Autotask web UI (``None`` when the zone has no web URL)."""

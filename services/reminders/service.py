@@ -1,7 +1,8 @@
 """Reminders that keep nudging billing administrators until Autotask shows the invoice setup done.
 
 Schedules live in the database. A sweep claims due rows (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, and a short lease in ``next_at``), so several replicas never send the same nudge; it
+PostgreSQL, a short lease in ``next_at`` and a claim token), so several replicas never send the
+same nudge, even when a sweep outlives its lease: a nudge is marked only under its own claim; it
 reads all claimed companies in one Companies query per 500, closes what is complete (and the
 Autotask to-do with it), nudges the rest inside the recipient's business hours, and escalates to
 the requester (and a channel) after N nudges. Before a nudge is sent its number is recorded, so a
@@ -11,6 +12,7 @@ crash between the chat call and the bookkeeping is seen after a restart and not 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,7 +72,9 @@ class Reminders:
         default_admins: Sequence[str] = (),
         batch: int = 500,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
+        self.claim_lease = claim_lease
         self.client, self.reference, self.db, self.notifier = client, reference, db, notifier
         self.hours, self.escalate_after, self.escalation_channel = (
             hours,
@@ -106,6 +110,7 @@ class Reminders:
             return []
         now = self.clock()
         created: list[ReminderSchedule] = []
+        claim = uuid.uuid4().hex  # claimed by this start until its first nudge is sent
         for email in await self._recipient_emails(billing_admins, company.owner_resource_id):
             user = await self.notifier.find_user(email)
             if user is None:
@@ -121,14 +126,14 @@ class Reminders:
                 row = ReminderSchedule(
                     onboarding_id=onboarding_id, company_id=company_id, company_name=company_name,
                     recipient_email=email, platform_user_id=user.id, tz=user.tz, requester_id=requester,
-                    status="open", next_at=now, nudges=0, missing=missing,
-                    message_ref={"locale": user.locale},
+                    status="open", next_at=now + self.claim_lease, nudges=0, missing=missing,
+                    message_ref={"locale": user.locale}, claim_token=claim,
                 )  # fmt: skip
                 session.add(row)
                 await session.flush()
                 created.append(row)
         for row in created:
-            await self._nudge(row, missing)
+            await self._nudge(row, missing, claim)
         return [row.id for row in created]
 
     async def _recipient_emails(self, billing_admins: list[int], owner_id: int | None) -> list[str]:
@@ -176,6 +181,7 @@ class Reminders:
                 .with_for_update(skip_locked=True)
             )
             rows = list((await session.execute(stmt)).scalars().all())
+            claim = uuid.uuid4().hex
             ready = []
             for row in rows:
                 if row.sending_nudge is not None:
@@ -186,9 +192,8 @@ class Reminders:
                     row.nudges, row.sending_nudge = row.sending_nudge, None
                     row.next_at = self.hours.after_nudge(now, row.tz)
                     continue
-                row.next_at = (
-                    now + CLAIM_LEASE
-                )  # invisible to other sweeps until handled or expired
+                # invisible to other sweeps until handled or expired; then only a newer claim nudges
+                row.next_at, row.claim_token = now + self.claim_lease, claim
                 ready.append(row)
             return ready
 
@@ -204,27 +209,32 @@ class Reminders:
             await self._close(row.id)
             result.closed += 1
             return
-        await self._nudge(row, missing)
+        if not await self._nudge(row, missing, row.claim_token):
+            return  # the claim ran out and another sweep has the reminder now
         result.nudged += 1
         if row.nudges >= self.escalate_after and row.escalated_at is None:
             await self._escalate(row.id, missing)
             result.escalated += 1
 
-    async def _nudge(self, row: ReminderSchedule, missing: list[str]) -> None:
-        """Send nudge n+1 to the row's recipient. ``row`` is the caller's loaded copy; two
-        one-statement transactions mark the nudge before the chat call and record it after."""
+    async def _nudge(self, row: ReminderSchedule, missing: list[str], claim: str | None) -> bool:
+        """Send nudge n+1 to the row's recipient under ``claim`` (``False``: not sent). ``row``
+        is the caller's loaded copy; two one-statement transactions mark the nudge before the
+        chat call and record it after. The mark is the fence: it matches only while the row is
+        open and still claimed by ``claim``, so a sweep that outlived its lease (another sweep
+        claimed the row since) sends nothing."""
         if row.platform_user_id is None:
-            return
+            return False
         zone = await self.client.zone()
         number, locale = row.nudges + 1, row.message_ref.get("locale", "en")
         table = ReminderSchedule
         async with self.db.transaction() as session:
             marked = await repo.matched(session,
-                update(table).where(table.id == row.id, table.status == "open")
-                .values(sending_nudge=number, missing=missing)
+                update(table).where(table.id == row.id, table.status == "open",
+                                    table.claim_token == claim, table.sending_nudge.is_(None))
+                .values(sending_nudge=number, missing=missing, claim_token=None)
             )  # fmt: skip
             if marked != 1:
-                return  # closed meanwhile (Check now, or the setup was completed)
+                return False  # closed meanwhile (Check now, the setup completed), or re-claimed
         card = self._card(row, "open", missing, nudge=number, zone=zone)
         ref = await self.notifier.send_reminder(row.platform_user_id, card, locale)
         message_ref = {**ref, "locale": locale}
@@ -240,13 +250,18 @@ class Reminders:
             next_at,
             missing,
         )
+        return True
 
     async def _escalate(self, reminder_id: int, missing: list[str]) -> None:
-        async with self.db.transaction() as session:
-            row = await session.get(ReminderSchedule, reminder_id)
-            if row is None or row.escalated_at is not None:
+        table = ReminderSchedule
+        async with self.db.transaction() as session:  # a conditional UPDATE: once, whoever asks
+            row = (await session.scalars(
+                update(table).where(table.id == reminder_id, table.escalated_at.is_(None))
+                .values(escalated_at=self.clock()).returning(table),
+                execution_options={"synchronize_session": False},
+            )).one_or_none()  # fmt: skip
+            if row is None:
                 return
-            row.escalated_at = self.clock()
             requester, company, user, nudges = (
                 row.requester_id,
                 row.company_name,
@@ -425,10 +440,11 @@ class Reminders:
             card = ReminderCard(**{**card.__dict__, "handed_to": user.id})
             row.platform_user_id, row.recipient_email, row.tz = user.id, email, user.tz
             row.message_ref, row.nudges, row.escalated_at = {"locale": user.locale}, 0, None
-            missing = list(row.missing)
+            row.claim_token, row.sending_nudge = uuid.uuid4().hex, None  # its first nudge: ours
+            missing, claim = list(row.missing), row.claim_token
         if old_ref.get("ts") and old_user:
             await self.notifier.update_reminder(old_ref, card, old_ref.get("locale", "en"))
-        await self._nudge(row, missing)
+        await self._nudge(row, missing, claim)
         return True
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, or_, select, update
+from sqlalchemy import CursorResult, Executable, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -17,6 +17,7 @@ from services.store.tables import (
     Draft,
     Onboarding,
     StepRun,
+    new_id,
     utcnow,
 )
 
@@ -151,35 +152,71 @@ async def list_onboardings(
 
 
 async def claim_onboarding(
-    session: AsyncSession, *, onboarding_id: str, owner: str, now: datetime, lease: timedelta
+    session: AsyncSession,
+    *,
+    onboarding_id: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    token: str | None = None,
+    pickup: bool = False,
+    planned_before: datetime | None = None,
 ) -> bool:
-    """Take the run lease; ``False`` when another front-end or replica holds a live one."""
+    """Take the run lease under a new ``token``; ``False`` when another front-end or replica
+    holds a live one. ``pickup``: only an orphan (an interrupted run: status "applying" with no
+    live lease, or "planned" since before ``planned_before``) is taken, and it is counted."""
+    free = or_(Onboarding.lease_owner.is_(None), Onboarding.lease_until < now)
+    if pickup:
+        stranded = Onboarding.status == "applying"
+        if planned_before is not None:
+            stranded = or_(
+                stranded,
+                and_(Onboarding.status == "planned", Onboarding.updated_at < planned_before),
+            )
+        condition = and_(free, stranded)
+    else:
+        condition = or_(free, Onboarding.lease_owner == owner)
+    values: dict[str, Any] = {"lease_owner": owner, "lease_until": now + lease,
+                              "lease_token": token or new_id(), "status": "applying",
+                              "updated_at": now}  # fmt: skip
+    if pickup:
+        values["pickups"] = Onboarding.pickups + 1
     stmt = (
         update(Onboarding)
-        .where(
-            Onboarding.id == onboarding_id,
-            or_(
-                Onboarding.lease_owner.is_(None),
-                Onboarding.lease_owner == owner,
-                Onboarding.lease_until < now,
-            ),
-        )
-        .values(lease_owner=owner, lease_until=now + lease, status="applying", updated_at=now)
+        .where(Onboarding.id == onboarding_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return await matched(session, stmt) == 1
+
+
+async def renew_lease(
+    session: AsyncSession, *, onboarding_id: str, token: str, now: datetime, lease: timedelta
+) -> bool:
+    """Extend the lease if this claim still holds it: one statement, the fence of every write
+    and step record. ``False``: another process took the run over (or it was handed back)."""
+    stmt = (
+        update(Onboarding)
+        .where(Onboarding.id == onboarding_id, Onboarding.lease_token == token)
+        .values(lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return await matched(session, stmt) == 1
 
 
 async def release_onboarding(
-    session: AsyncSession, *, onboarding_id: str, owner: str, status: str
-) -> None:
+    session: AsyncSession, *, onboarding_id: str, token: str, status: str
+) -> bool:
+    """End the claim with the run's outcome; ``False`` (nothing stored) if it was lost."""
     stmt = (
         update(Onboarding)
-        .where(Onboarding.id == onboarding_id, Onboarding.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None, status=status, updated_at=utcnow())
+        .where(Onboarding.id == onboarding_id, Onboarding.lease_token == token)
+        .values(
+            lease_owner=None, lease_until=None, lease_token=None, status=status, updated_at=utcnow()
+        )
         .execution_options(synchronize_session=False)
     )
-    await session.execute(stmt)
+    return await matched(session, stmt) == 1
 
 
 async def release_leases(session: AsyncSession, *, owner: str) -> int:
@@ -187,10 +224,92 @@ async def release_leases(session: AsyncSession, *, owner: str) -> int:
     stmt = (
         update(Onboarding)
         .where(Onboarding.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None, updated_at=utcnow())
+        .values(lease_owner=None, lease_until=None, lease_token=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return int((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+    return await matched(session, stmt)
+
+
+async def orphans(
+    session: AsyncSession, *, now: datetime, planned_before: datetime, limit: int = 20
+) -> Sequence[Onboarding]:
+    """Runs nobody is applying although they should be: "applying" with no live lease (its
+    process died or was drained), or "planned" (stored at Apply) but never started."""
+    free = or_(Onboarding.lease_owner.is_(None), Onboarding.lease_until < now)
+    stmt = (
+        select(Onboarding)
+        .where(
+            free,
+            or_(
+                Onboarding.status == "applying",
+                and_(Onboarding.status == "planned", Onboarding.updated_at < planned_before),
+            ),
+        )
+        .order_by(Onboarding.updated_at)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def unfinished_onboardings(
+    session: AsyncSession,
+    *,
+    platform: str,
+    requested_by: str,
+    now: datetime,
+    planned_before: datetime,
+    limit: int = 10,
+) -> Sequence[Onboarding]:
+    """One person's failed onboardings and their stranded ones (no live lease), newest first."""
+    free = or_(Onboarding.lease_owner.is_(None), Onboarding.lease_until < now)
+    stmt = (
+        select(Onboarding)
+        .options(selectinload(Onboarding.steps))
+        .where(
+            Onboarding.platform == platform,
+            Onboarding.requested_by == requested_by,
+            or_(
+                Onboarding.status == "failed",
+                and_(Onboarding.status == "applying", free),
+                and_(Onboarding.status == "planned", free, Onboarding.updated_at < planned_before),
+            ),
+        )
+        .order_by(Onboarding.updated_at.desc())
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def give_up_orphan(
+    session: AsyncSession, *, onboarding_id: str, now: datetime, max_pickups: int, error: str
+) -> bool:
+    """An orphan resumed ``max_pickups`` times already becomes "failed" (shown with Retry), its
+    unfinished step failed with ``error`` so the status and the steps agree. Only one of several
+    sweeping replicas gets ``True``."""
+    stmt = (
+        update(Onboarding)
+        .where(
+            Onboarding.id == onboarding_id,
+            Onboarding.status.in_(("applying", "planned")),
+            or_(Onboarding.lease_owner.is_(None), Onboarding.lease_until < now),
+            Onboarding.pickups >= max_pickups,
+        )
+        .values(
+            status="failed", lease_owner=None, lease_until=None, lease_token=None, updated_at=now
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if await matched(session, stmt) != 1:
+        return False
+    steps = await step_runs(session, onboarding_id=onboarding_id)
+    unfinished = [s for s in steps if s.state not in ("done", "skipped")]
+    target = next((s for s in unfinished if s.state == "running"), None) or (
+        unfinished[0] if unfinished else None
+    )
+    if target is not None:
+        target.state, target.error, target.finished_at = "failed", error, now
+    await session.flush()
+    return True
 
 
 async def request_cancel(session: AsyncSession, *, onboarding_id: str) -> bool:

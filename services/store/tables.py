@@ -85,6 +85,11 @@ class Onboarding(Base):
     status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column()
+    # A new value at every claim: writes and step records check it, so a run whose lease was
+    # taken over stops instead of writing next to the new holder (fencing).
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    # Automatic resumes after an interruption (a crash, a drained replica); reset by a Retry.
+    pickups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -155,6 +160,8 @@ class ReminderSchedule(Base):
     requester_id: Mapped[str | None] = mapped_column(String(64))
     # The nudge being sent: set before the chat call, cleared after, so a crash in between is seen
     sending_nudge: Mapped[int | None] = mapped_column(Integer)
+    # Set by each claim (a sweep, a start, a hand-over): a nudge is sent only under its claim
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     escalated_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,41 @@ def test_a_break_fix_yaml_with_contract_dates_is_applied(files: Path) -> None:
     assert code == 0, out
     assert 'Time & Materials contract "2024"' in out  # a name of digits stays a name
     assert "Delta Print Works: onboarding applied (4 change(s), 0 already in place)." in out
+
+
+def test_the_terminal_says_each_state_of_a_run_in_english_and_spanish() -> None:
+    from datetime import UTC, datetime
+
+    from handlers.console import render_run
+    from services.i18n import Translator
+    from services.onboarding.attempts import Waiting
+    from services.onboarding.presenter import Requester, RunView
+    from services.onboarding.runner import StepView
+
+    steps = [
+        StepView("company_type", "company_type", {"company": "Acme"}, [], "done"),
+        StepView("team_add:1", "team_add", {"person": "Raj Iyer"}, [], "running"),
+        StepView("note", "note", {"company": "Acme"}, [], "pending"),
+    ]
+    view = RunView("o1", 1, "Acme", "applying", steps, Requester("console", "me"))
+    en, es = Translator("en"), Translator("es")
+    assert render_run(view, en) == "Acme: applying, step 2 of 3: Add Raj Iyer to the company team"
+    resumed = replace(view, resumed=True)
+    assert render_run(resumed, en).startswith("Acme: resumed after an interruption, step 2 of 3")
+    assert render_run(resumed, es).startswith("Acme: reanudada tras una interrupción, paso 2 de 3")
+    until = datetime(2027, 1, 1, 10, 42, 13, tzinfo=UTC)
+    waiting = replace(view, waiting=Waiting("busy", "Thread Threshold Exceeded", until))
+    line = render_run(waiting, en)
+    assert line.startswith(
+        "Acme: waiting for Autotask (Autotask is busy: Thread Threshold Exceeded)"
+    )
+    assert until.astimezone().strftime("%H:%M:%S") in line
+    failed = replace(view, status="failed", steps=[
+        steps[0], replace(steps[1], state="failed", error="Autotask said no"), steps[2],
+    ])  # fmt: skip
+    assert 'failed at "Add Raj Iyer to the company team": Autotask said no' in render_run(
+        failed, en
+    )
+    assert "onboard-bot onboard --resume o1" in render_run(failed, en)
+    assert render_run(replace(view, status="applied"), es) == "Acme: aplicada"
+    assert render_run(replace(view, status="cancelled"), en) == "Acme: cancelled"

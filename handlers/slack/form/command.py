@@ -10,13 +10,14 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.form.opening import fill
-from handlers.slack.ids import COMMAND
-from handlers.slack.lines import draft_line, onboarding_line
-from handlers.slack.mrkdwn import bold
+from handlers.slack.ids import COMMAND, Action
+from handlers.slack.lines import draft_line, onboarding_line, unfinished_blocks
+from handlers.slack.mrkdwn import bold, fallback
 from handlers.slack.views import loading_view
 from handlers.slack.wording import autotask_failure, refusal
 from services.autotask.errors import AutotaskError
@@ -57,8 +58,27 @@ def register(app: Any, deps: SlackDeps) -> None:
         )
         await fill(deps, client, view_id=opened["view"]["id"], user_id=user_id,
                    channel_id=command.get("channel_id"), company_text=text)  # fmt: skip
+        await _offer_unfinished(deps, client, respond, user_id)
 
     app.command(COMMAND)(onboard)
+
+
+async def _offer_unfinished(
+    deps: SlackDeps, client: AsyncWebClient, respond: AsyncRespond, user_id: str
+) -> None:
+    """Beside the form, privately: the person's own onboardings that failed or stopped with the
+    bot, with Retry or Resume, so none is left stranded unnoticed."""
+    try:
+        found = await deps.service.unfinished(await deps.actor(client, user_id))
+    except (RefusedError, AutotaskError):
+        return  # the modal already says why the person cannot onboard, or that Autotask is down
+    if not found:
+        return
+    t = Translator((await deps.user(client, user_id)).locale)
+    intro = SectionBlock(text=MarkdownTextObject(text=t("slack.unfinished_intro")))
+    blocks = [intro, *unfinished_blocks(found[:5], t, Action.RETRY)]
+    await respond(text=fallback(blocks), blocks=[b.to_dict() for b in blocks],
+                  response_type="ephemeral")  # fmt: skip
 
 
 async def _status(

@@ -27,9 +27,10 @@ async def publish(
         actor = await deps.actor(client, user_id)
         drafts = await deps.service.drafts(actor)
         onboardings = await deps.service.onboardings(actor, mine=True)
+        unfinished = await deps.service.unfinished(actor)
         companies = {o.company_id for o in onboardings}
         links = {c: await deps.service.company_link(c) for c in companies}
-        view = home_view(drafts, onboardings, links, t, notice)
+        view = home_view(drafts, onboardings, links, t, notice, unfinished)
     except RefusedError as refused:
         view = message_home(t, refusal(refused, t))
     except AutotaskError as exc:

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.slack.ids import Action
-from handlers.slack.lines import onboarding_line
+from handlers.slack.lines import onboarding_line, unfinished_blocks
 from handlers.slack.mrkdwn import MAX_VIEW_BLOCKS, bold, cut, emoji, literal
 from services.i18n import Translator
 from services.onboarding.outcomes import DraftSummary, OnboardingSummary
@@ -30,13 +30,19 @@ def home_view(
     links: Mapping[int, str | None],
     t: Translator,
     notice: str | None = None,
+    unfinished: Sequence[OnboardingSummary] = (),
 ) -> View:
-    """``notice`` (mrkdwn, already formatted) says at the top why a click did nothing."""
+    """``notice`` (mrkdwn, already formatted) says at the top why a click did nothing;
+    ``unfinished`` are the person's failed or stranded onboardings, first, with Retry or Resume."""
     blocks: list[Block] = [HeaderBlock(text=t("slack.home_title"))]
     if notice:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=cut(f"{emoji('warning')} {notice}", 3000)))
         )
+    if unfinished:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=bold(t("slack.home_unfinished")))))
+        blocks += unfinished_blocks(unfinished[:5], t, Action.HOME_RETRY)
+        blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=bold(t("slack.home_drafts")))))
     if not drafts:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("slack.home_none"))]))

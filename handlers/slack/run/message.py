@@ -17,7 +17,16 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers.slack.ids import Action
-from handlers.slack.mrkdwn import MAX_MESSAGE_BLOCKS, code, cut, emoji, fallback, literal, mention
+from handlers.slack.mrkdwn import (
+    MAX_MESSAGE_BLOCKS,
+    code,
+    cut,
+    date,
+    emoji,
+    fallback,
+    literal,
+    mention,
+)
 from services.i18n import Translator
 from services.onboarding.presenter import RunView, StepView
 from services.onboarding.steps import PortalSecret
@@ -41,12 +50,16 @@ def progress_blocks(
     t: Translator,
     onboarding_id: str,
     link: str | None = None,
+    now: str | None = None,
 ) -> list[Block]:
+    """``now`` (mrkdwn): what the run is doing at this moment (``state_line``)."""
     by = t("slack.progress_by", user=mention(requester), status=t(f"status.{status}"))
     blocks: list[Block] = [
         HeaderBlock(text=cut(t("slack.progress_title", company=company), 150)),  # plain text
         ContextBlock(elements=[MarkdownTextObject(text=by)]),
     ]
+    if now:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(now, 3000))))
     lines = [f"{emoji(ICONS[s.state]) if s.state in ICONS else ''} "
              f"{literal(t(f'step.{s.kind}', **s.params))}" for s in steps]  # fmt: skip
     chunk: list[str] = []
@@ -93,12 +106,42 @@ def progress_blocks(
     return blocks
 
 
+def state_line(run: RunView, t: Translator) -> str | None:
+    """While a run is under way: applying step k of n, resumed after an interruption, or waiting
+    for Autotask (why, in Autotask's words, and when it tries again, in the reader's time zone).
+    The end (applied, failed with Retry, cancelled) is said by the status and the steps."""
+    state = run.state
+    company = literal(run.company_name)
+    if state == "waiting" and run.waiting is not None:
+        waiting = run.waiting
+        return f"{emoji('hourglass_flowing_sand')} " + t(
+            "run.waiting", company=company, reason=t(f"run.reason.{waiting.failure}"),
+            said=literal(waiting.said), at=date(waiting.until, "{time_secs}"),
+        )  # fmt: skip
+    if state in ("applying", "resumed"):
+        current = run.current
+        if current is None:
+            return None  # between the last step and the end: the end follows
+        step, total = run.position
+        what = literal(t(f"step.{current.kind}", **current.params))
+        icon = emoji("arrows_counterclockwise" if state == "resumed" else "gear")
+        return f"{icon} " + t(f"run.{state}", company=company, step=step, total=total, what=what)
+    return None
+
+
 def progress_message(run: RunView) -> dict[str, Any]:
     """``text`` and ``blocks`` of a run's message, in its requester's language."""
+    t = Translator(run.requester.locale)
     blocks = progress_blocks(company=run.company_name, requester=run.requester.user_id,
-                             status=run.status, steps=run.steps, t=Translator(run.requester.locale),
-                             onboarding_id=run.onboarding_id, link=run.link)  # fmt: skip
+                             status=run.status, steps=run.steps, t=t,
+                             onboarding_id=run.onboarding_id, link=run.link,
+                             now=state_line(run, t))  # fmt: skip
     return {"text": fallback(blocks), "blocks": [b.to_dict() for b in blocks]}
+
+
+def resumed_text(run: RunView, t: Translator) -> str:
+    """The requester's private word that their run went on by itself after an interruption."""
+    return t("run.resumed_notice", company=literal(run.company_name))
 
 
 def passwords_text(secrets: Sequence[PortalSecret], t: Translator) -> str:

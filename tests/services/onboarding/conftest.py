@@ -39,6 +39,7 @@ class RecordingPresenter:
         self.updates: list[tuple[MessageRef, RunView]] = []
         self.finished: list[tuple[MessageRef, RunView]] = []
         self.delivered: list[tuple[Requester, list[PortalSecret]]] = []
+        self.told_resumed: list[RunView] = []
         self.on_update: Callable[[RunView], Awaitable[None]] | None = None  # a click meanwhile
 
     async def open(self, run: RunView) -> MessageRef:
@@ -55,6 +56,9 @@ class RecordingPresenter:
 
     async def deliver_secrets(self, run: RunView, secrets: Sequence[PortalSecret]) -> None:
         self.delivered.append((run.requester, list(secrets)))
+
+    async def resumed(self, run: RunView) -> None:
+        self.told_resumed.append(run)
 
 
 class Clock:
