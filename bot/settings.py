@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, SecretStr, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from services.autotask.sandbox.seed import SANDBOX_INTEGRATION_CODE, SANDBOX_SECRET
 from services.autotask.zones import Credentials, plain_http_refusal
@@ -22,6 +25,13 @@ def _split(value: object) -> object:
 
 
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+
+
+def _without_password(url: object) -> object:
+    try:
+        return make_url(str(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
 
 
 class Settings(BaseSettings):
@@ -192,6 +202,12 @@ class Settings(BaseSettings):
                 "shorter than REMINDER_SWEEP_MINUTES"
             )
         return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """``repr`` and ``str`` (what a traceback or a debugger shows) hide the password in
+        ``DATABASE_URL`` as they hide every ``SecretStr``; the field itself stays a usable URL."""
+        for name, value in super().__repr_args__():
+            yield name, _without_password(value) if name == "database_url" else value
 
     def autotask_credentials(self) -> Credentials:
         """The live API user (``public`` when it is the sandbox's published one, e.g. compose's

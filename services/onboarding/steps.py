@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from services import log_context
 from services.autotask.client import AutotaskClient
 from services.autotask.models import Parent
 from services.i18n import Translator
@@ -66,6 +67,7 @@ def generate_password(length: int = 20) -> str:
             and any(c.isdigit() for c in candidate)
             and any(c in PASSWORD_SYMBOLS for c in candidate)
         ):
+            log_context.never_log(candidate)
             return candidate
 
 

@@ -91,8 +91,12 @@ def test_env_example_names_only_settings_and_every_setting() -> None:
 def test_a_plain_http_autotask_base_url_is_refused_unless_it_is_this_machine() -> None:
     live = {"autotask_username": "api@msp.example", "autotask_secret": "real-secret",
             "autotask_integration_code": "REAL-CODE"}  # fmt: skip
-    with pytest.raises(ValidationError, match="AUTOTASK_BASE_URL: .* plain http"):
-        Settings(_env_file=None, autotask_base_url="http://autotask-proxy.msp.example/ATServicesRest/", **live)
+    with pytest.raises(ValidationError, match=r"AUTOTASK_BASE_URL: .* plain http"):
+        Settings(
+            _env_file=None,
+            autotask_base_url="http://autotask-proxy.msp.example/ATServicesRest/",
+            **live,
+        )
     for url in ("https://autotask-proxy.msp.example/ATServicesRest/",
                 "http://127.0.0.1:8081/ATServicesRest/", "http://localhost:8081/ATServicesRest/"):  # fmt: skip
         assert Settings(_env_file=None, autotask_base_url=url, **live).autotask_base_url == url
@@ -102,3 +106,12 @@ def test_a_plain_http_autotask_base_url_is_refused_unless_it_is_this_machine() -
                        autotask_secret="sandbox-secret-not-for-production",
                        autotask_integration_code="SANDBOX-ONBOARDING-BOT")  # fmt: skip
     assert sandbox.autotask_credentials().public
+
+
+def test_repr_and_str_hide_the_database_password_and_the_url_still_works() -> None:
+    settings = Settings(
+        _env_file=None, database_url="postgres://bot:db-pass-never-shown@db:5432/bot"
+    )
+    for shown in (repr(settings), str(settings), f"{settings!r}"):
+        assert "db-pass-never-shown" not in shown and "bot:***@db:5432/bot" in shown
+    assert settings.database_url == "postgresql+psycopg://bot:db-pass-never-shown@db:5432/bot"

@@ -37,7 +37,8 @@ RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
 
 @pytest.mark.parametrize(
-    "timestamp", ["abc", "", "1e9", "９９９９９９９９９９", "1" * 5000, "-1700000000", " 1700000000"]
+    "timestamp",
+    ["abc", "", "1e9", "９９９９９９９９９９", "1" * 5000, "-1700000000", " 1700000000"],
 )
 async def test_an_unreadable_timestamp_is_refused_before_anything_runs(
     slack: Harness, timestamp: str
