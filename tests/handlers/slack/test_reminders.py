@@ -350,7 +350,9 @@ async def test_only_the_recipient_requester_or_an_admin_may_snooze_or_hand_over(
     the reminder is untouched. Check now is harmless for anyone. Marta (the requester) and Claire
     (ONBOARDING_ADMINS) may snooze it."""
     monday = datetime(2027, 3, 15, 14, 0, tzinfo=UTC)
-    async with running_bot(tmp_path, onboarding_admins=["claire.dubois@brightline-it.example"]) as bot:
+    async with running_bot(
+        tmp_path, onboarding_admins=["claire.dubois@brightline-it.example"]
+    ) as bot:
         with time_machine.travel(monday, tick=False):
             onboarding_id = await _applied(bot, ["Beatriz Lima"], requested_by="U1")
             [reminder_id] = await _reminders(bot).start(onboarding_id)
