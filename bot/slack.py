@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
@@ -48,7 +49,7 @@ def _no_token_warning() -> Iterator[None]:
         bolt.removeFilter(quiet)
 
 
-def build_app(container: Container) -> AsyncApp:
+def build_app(container: Container) -> SlackApp:
     settings = container.settings
     assert settings.slack_signing_secret is not None
     with _no_token_warning():
@@ -71,14 +72,26 @@ def _unreadable(request: web.Request, reason: str) -> web.Response:
     return web.json_response({"error": "invalid request"}, status=401)
 
 
-def events_route(app: AsyncApp, drain: Drain) -> Any:
+def events_route(app: SlackApp, drain: Drain) -> Any:
     async def slack_events(request: web.Request) -> web.Response:
         if not TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
             return _unreadable(request, "no readable X-Slack-Request-Timestamp")
         try:
-            bolt_request = await to_bolt_request(request)
+            body = await request.text()
         except UnicodeDecodeError:
             return _unreadable(request, "a body that is not UTF-8")
+        if app.verifier is not None and not app.verifier.is_valid_request(
+            body, dict(request.headers)
+        ):
+            return _unreadable(request, "a bad or stale signature")
+        try:  # Bolt reads the user, team and channel out of the payload as it builds the request
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                            headers=dict(request.headers))  # fmt: skip
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            logger.warning(
+                "refused a signed Slack request Bolt cannot read: %s", type(exc).__name__
+            )
+            return web.json_response({"error": "malformed payload"}, status=400)
         # Listeners run on as tasks after their ack; started in here, a shutdown waits for them.
         with drain.work():
             bolt_response = await app.async_dispatch(bolt_request)

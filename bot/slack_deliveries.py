@@ -32,6 +32,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from handlers.slack.envelope import malformed
+
 logger = logging.getLogger(__name__)
 
 RETENTION = 600.0  # Slack retries within minutes of the first delivery
@@ -84,15 +86,21 @@ class Deliveries:
 
 
 class SlackApp(AsyncApp):
-    """Bolt's app; a retry of a delivery this replica acknowledged is answered 200 and dropped."""
+    """Bolt's app; a payload of the wrong shape is a 400 before Bolt reads it, and a retry of a
+    delivery this replica acknowledged is answered 200 and dropped."""
 
     def __init__(self, *, deliveries: Deliveries | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deliveries = deliveries or Deliveries()
         secret = kwargs.get("signing_secret")
-        self._verifier = SignatureVerifier(secret) if secret else None
+        self.verifier = SignatureVerifier(secret) if secret else None
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        problem = malformed(req.body)
+        if problem is not None:
+            logger.warning("refused a malformed %s payload (%s)", req.body.get("type"), problem)
+            return BoltResponse(status=400, body='{"error": "malformed payload"}',
+                                headers={"content-type": "application/json"})  # fmt: skip
         key = self.deliveries.key(req)
         retry = req.headers.get("x-slack-retry-num", [None])[0]
         if retry is not None and self._signed(req) and await self.deliveries.acknowledged(key):
@@ -112,7 +120,7 @@ class SlackApp(AsyncApp):
     def _signed(self, req: AsyncBoltRequest) -> bool:
         """Socket Mode needs no signature; over HTTP only a signed retry is answered here (an
         unsigned one goes on to Bolt, which refuses it)."""
-        if req.mode == "socket_mode" or self._verifier is None:
+        if req.mode == "socket_mode" or self.verifier is None:
             return True
         headers = {k: v[0] for k, v in req.headers.items() if v}
-        return self._verifier.is_valid_request(req.raw_body, headers)
+        return self.verifier.is_valid_request(req.raw_body, headers)

@@ -5,7 +5,7 @@ dependent redraws, review and Apply), ``run`` (the progress message's Retry and 
 presenter is registered by ``bot/``), ``home`` (App Home) and ``reminders`` (the DMs' buttons and
 the hand-over modal). Shared helpers that are not listeners: ``deps``, ``ids``, ``metadata``,
 ``mrkdwn`` (the formatter), ``views`` (view primitives), ``state``, ``lines``, ``wording``,
-``private`` (ephemeral answers), ``envelope`` (the payload shape check, a global middleware).
+``private`` (ephemeral answers), ``envelope`` (the payload shape check, run before Bolt by ``bot/``).
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from handlers.slack import form, home, reminders, run
 from handlers.slack.deps import SlackDeps
-from handlers.slack.envelope import check_envelope
 from handlers.slack.ids import Action
 
 
 def register(app: Any, deps: SlackDeps) -> None:
-    """Attach every listener to a Bolt ``AsyncApp``, behind the payload shape check."""
-    app.middleware(check_envelope)
+    """Attach every listener to a Bolt ``AsyncApp``."""
     for feature in (form, run, home, reminders):
         feature.register(app, deps)
 
