@@ -9,15 +9,14 @@ from contextlib import contextmanager
 
 from bot.logs import configure
 from bot.settings import Settings
+from tests.slack_checks import ErrorLog
 
 
-class Records(logging.Handler):
+class Records(ErrorLog):
+    """Every record, DEBUG and up."""
+
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
     def text(self) -> str:
         plain = logging.Formatter("%(name)s %(levelname)s %(message)s")

@@ -3,6 +3,8 @@ refused credentials are not a network problem."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.container import build
@@ -13,9 +15,9 @@ from tests.process import served_sandbox
 
 
 async def _credentials_check(env: dict[str, str], **overrides: str) -> Check:
+    values: dict[str, Any] = {k.lower(): v for k, v in {**env, **overrides}.items()}
     settings = Settings(_env_file=None, sandbox_state_file=None, autotask_max_retries=0,
-                        database_url="sqlite+aiosqlite:///:memory:",
-                        **{k.lower(): v for k, v in {**env, **overrides}.items()})  # fmt: skip
+                        database_url="sqlite+aiosqlite:///:memory:", **values)  # fmt: skip
     async with build(settings) as container:
         checks = await run_checks(container)
     return next(c for c in checks if c.name == "Autotask credentials")

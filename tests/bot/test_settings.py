@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -89,7 +91,7 @@ def test_env_example_names_only_settings_and_every_setting() -> None:
 
 
 def test_a_plain_http_autotask_base_url_is_refused_unless_it_is_this_machine() -> None:
-    live = {"autotask_username": "api@msp.example", "autotask_secret": "real-secret",
+    live: dict[str, Any] = {"autotask_username": "api@msp.example", "autotask_secret": "real-secret",
             "autotask_integration_code": "REAL-CODE"}  # fmt: skip
     with pytest.raises(ValidationError, match=r"AUTOTASK_BASE_URL: .* plain http"):
         Settings(
