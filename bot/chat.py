@@ -52,7 +52,7 @@ def slack_reminders(
         escalate_after=settings.reminder_escalate_after,
         escalation_channel=settings.reminder_escalation_channel,
         required=settings.reminder_items,
-        default_admins=settings.billing_admins,
+        default_admins=settings.billing_admins, onboarding_admins=settings.onboarding_admins,
     )  # fmt: skip
 
 

@@ -63,11 +63,7 @@ class Container:
 def autotask_credentials(settings: Settings) -> Credentials:
     if settings.autotask_mode == "sandbox":
         return sandbox_credentials()
-    assert settings.autotask_username and settings.autotask_secret
-    assert settings.autotask_integration_code
-    return Credentials(
-        settings.autotask_username, settings.autotask_secret, settings.autotask_integration_code
-    )
+    return settings.autotask_credentials()
 
 
 def call_slots(settings: Settings, credentials: Credentials) -> CallSlots:

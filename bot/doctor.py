@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
-from services.autotask.errors import AuthenticationError, AutotaskError, PermissionDeniedError
+from services.autotask.errors import AutotaskError, Failure, PermissionDeniedError
 from services.directory import Directory
 from services.i18n import Translator
 from services.reminders.webhooks import PERMISSION_FIX
@@ -29,6 +29,27 @@ WRITES: dict[str, tuple[str, ...]] = {
     "CompanyNotes": ("create",),
     "CompanyToDos": ("create", "update"),
 }
+
+
+ZONE_FIX = "check AUTOTASK_USERNAME, or set AUTOTASK_BASE_URL to your zone's URL"
+CREDENTIALS_FIX = ("check AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (API tracking identifier) "
+                   "of the API user in Admin > Resources")  # fmt: skip
+FIXES: dict[Failure, str] = {
+    Failure.UNREACHABLE: "Autotask did not answer: check that this machine reaches the zone's "
+    "host over HTTPS (network, proxy, firewall, AUTOTASK_BASE_URL), then run doctor again",
+    Failure.BUSY: "Autotask is busy (its thread limit or the tenant's hourly budget): run doctor "
+    "again in a few minutes",
+    Failure.PERMISSION: "give the API user a security level with API access",
+    Failure.CREDENTIALS: CREDENTIALS_FIX,
+    Failure.REFUSED: "Autotask refused the request (its text is above): run doctor again later; "
+    "if it persists, have an Autotask admin check the API user and its security level",
+}
+
+
+def autotask_fix(exc: AutotaskError, *, credentials: str = CREDENTIALS_FIX) -> str:
+    """The fix for what actually failed (``errors.Failure``): a network error is no reason to
+    touch the API user's security level."""
+    return credentials if exc.failure == Failure.CREDENTIALS else FIXES[exc.failure]
 
 
 @dataclass(frozen=True)
@@ -61,21 +82,15 @@ async def run_checks(container: Container) -> list[Check]:
         zone = await at.zone()
         checks.append(Check("Autotask zone", True, f"{zone.name} {zone.url}"))
     except AutotaskError as exc:
-        checks.append(Check("Autotask zone", False, str(exc),
-                            "check AUTOTASK_USERNAME, or set AUTOTASK_BASE_URL to your zone's URL"))  # fmt: skip
+        fix = autotask_fix(exc, credentials=ZONE_FIX)
+        checks.append(Check("Autotask zone", False, str(exc), fix))
         return [*checks, await _database(container)]
 
     try:
         infos = {entity: await at.entity_info(entity) for entity in WRITES}
         checks.append(Check("Autotask credentials", True, "accepted"))
-    except AuthenticationError as exc:
-        checks.append(Check("Autotask credentials", False, str(exc),
-                            "check AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (API tracking "
-                            "identifier) of the API user in Admin > Resources"))  # fmt: skip
-        return [*checks, await _database(container)]
-    except (PermissionDeniedError, AutotaskError) as exc:
-        checks.append(Check("Autotask credentials", False, str(exc),
-                            "give the API user a security level with API access"))  # fmt: skip
+    except AutotaskError as exc:
+        checks.append(Check("Autotask credentials", False, str(exc), autotask_fix(exc)))
         return [*checks, await _database(container)]
 
     for entity, rights in WRITES.items():
@@ -100,7 +115,7 @@ async def run_checks(container: Container) -> list[Check]:
             checks.append(Check("Autotask hourly budget", True, detail,
                                 warning=reading.ratio >= at.threshold.slow_ratio))  # fmt: skip
     except AutotaskError as exc:
-        checks.append(Check("Autotask hourly budget", False, str(exc), "retry in a minute"))
+        checks.append(Check("Autotask hourly budget", False, str(exc), autotask_fix(exc)))
 
     return [
         *checks,
@@ -136,7 +151,7 @@ async def _webhook(container: Container) -> list[Check]:
     except PermissionDeniedError as exc:
         return [*checks, Check("Autotask webhook", False, str(exc), PERMISSION_FIX)]
     except AutotaskError as exc:
-        return [*checks, Check("Autotask webhook", False, str(exc), "retry in a minute")]
+        return [*checks, Check("Autotask webhook", False, str(exc), autotask_fix(exc))]
     detail = report.describe()
     try:
         async with container.db.transaction() as session:

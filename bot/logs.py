@@ -27,8 +27,11 @@ MIN_SECRET_LENGTH = 4  # a shorter "secret" protects nothing and would garble ev
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Chatty libraries: httpx logs every URL at INFO; aiosqlite logs each SQL call (from its own
 # thread, outside any run's context) at DEBUG.
+# slack_sdk logs every Web API request and response body at DEBUG (a chat.postMessage carries
+# the Client Portal password DM), Bolt every ack's body and Socket Mode every payload: their DEBUG
+# is never on, whatever LOG_LEVEL says.
 QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "alembic": logging.WARNING,
-         "aiosqlite": logging.INFO}  # fmt: skip
+         "aiosqlite": logging.INFO, "slack_sdk": logging.INFO, "slack_bolt": logging.INFO}  # fmt: skip
 
 
 class RunContext(logging.Filter):
@@ -45,16 +48,23 @@ class RunContext(logging.Filter):
         return True
 
 
+def _forms(secrets: Iterable[str]) -> list[str]:
+    """Each secret as written and JSON-escaped (quotes, backslashes, non-ASCII), longest first so
+    a secret that contains another is replaced whole."""
+    wanted = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+    forms = {form for s in wanted for form in (s, json.dumps(s)[1:-1])}
+    return sorted(forms, key=len, reverse=True)
+
+
 class _Redacting:
+    """The configured secrets, plus the values made at run time that must never be logged
+    (generated Client Portal passwords, ``log_context.never_log``)."""
+
     def __init__(self, secrets: Iterable[str]) -> None:
-        wanted = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
-        # Longest first, so a secret that contains another is replaced whole; the JSON-escaped
-        # form too, for secrets with quotes, backslashes or non-ASCII characters.
-        forms = {form for s in wanted for form in (s, json.dumps(s)[1:-1])}
-        self._secrets = sorted(forms, key=len, reverse=True)
+        self._secrets = _forms(secrets)
 
     def redact(self, line: str) -> str:
-        for secret in self._secrets:
+        for secret in [*_forms(log_context.runtime_secrets()), *self._secrets]:
             line = line.replace(secret, REDACTED)
         return line
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, SecretStr, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from services.autotask.sandbox.seed import SANDBOX_INTEGRATION_CODE, SANDBOX_SECRET
+from services.autotask.zones import Credentials, plain_http_refusal
 
 
 def _split(value: object) -> object:
@@ -19,6 +25,13 @@ def _split(value: object) -> object:
 
 
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+
+
+def _without_password(url: object) -> object:
+    try:
+        return make_url(str(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
 
 
 class Settings(BaseSettings):
@@ -189,6 +202,10 @@ class Settings(BaseSettings):
                 "set all of TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID, or none of them "
                 "for anonymous local mode"
             )
+        if self.autotask_base_url and self.autotask_mode == "live":
+            refusal = plain_http_refusal(self.autotask_base_url, self.autotask_credentials())
+            if refusal:
+                raise ValueError(f"AUTOTASK_BASE_URL: {refusal}")
         if self.autotask_webhook_secret and not self.public_url:
             raise ValueError(
                 "AUTOTASK_WEBHOOK_SECRET is set but PUBLIC_URL is not: Autotask needs the URL "
@@ -200,6 +217,20 @@ class Settings(BaseSettings):
                 "shorter than REMINDER_SWEEP_MINUTES"
             )
         return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """``repr`` and ``str`` (what a traceback or a debugger shows) hide the password in
+        ``DATABASE_URL`` as they hide every ``SecretStr``; the field itself stays a usable URL."""
+        for name, value in super().__repr_args__():
+            yield name, _without_password(value) if name == "database_url" else value
+
+    def autotask_credentials(self) -> Credentials:
+        """The live API user (``public`` when it is the sandbox's published one, e.g. compose's
+        shared sandbox: those values protect nothing and may cross plain http)."""
+        assert self.autotask_username and self.autotask_secret and self.autotask_integration_code
+        public = (self.autotask_secret.get_secret_value(), self.autotask_integration_code.get_secret_value()) == (SANDBOX_SECRET, SANDBOX_INTEGRATION_CODE)  # fmt: skip
+        return Credentials(self.autotask_username, self.autotask_secret,
+                           self.autotask_integration_code, public=public)  # fmt: skip
 
     @computed_field  # type: ignore[prop-decorator]  # mypy cannot type it (python/mypy#1362; pydantic docs)
     @property

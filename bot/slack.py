@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_bolt.response import BoltResponse
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
@@ -20,6 +21,7 @@ import handlers.slack
 from bot.chat import web_client
 from bot.container import Container
 from bot.drain import Drain
+from bot.slack_deliveries import SlackApp
 from handlers.slack.deps import SlackDeps
 
 logger = logging.getLogger(__name__)
@@ -47,33 +49,52 @@ def _no_token_warning() -> Iterator[None]:
         bolt.removeFilter(quiet)
 
 
-def build_app(container: Container) -> AsyncApp:
+def build_app(container: Container) -> SlackApp:
     settings = container.settings
     assert settings.slack_signing_secret is not None
     with _no_token_warning():
-        app = AsyncApp(
+        app = SlackApp(
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             client=container.slack or web_client(settings),
         )
-
-    @app.middleware
-    async def skip_slack_retries(req: Any, resp: Any, next: Any) -> Any:
-        """Slack re-sends a request it thinks timed out; the first delivery is already handled."""
-        if req.headers.get("x-slack-retry-num"):
-            logger.info("ignoring Slack retry %s", req.headers.get("x-slack-retry-num"))
-            return BoltResponse(status=200, body="")
-        return await next()
-
     handlers.slack.register(app, SlackDeps(service=container.onboarding,
                                            reminders=container.reminders))  # fmt: skip
     return app
 
 
-def events_route(app: AsyncApp, drain: Drain) -> Any:
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds, as Slack signs them
+
+
+def _unreadable(request: web.Request, reason: str) -> web.Response:
+    """What Slack never sends: refused before Bolt, without a traceback (Bolt's verifier calls
+    ``int()`` on the timestamp and answers 500 when it is not a number)."""
+    logger.warning("refused a request on %s: %s", request.path, reason)
+    return web.json_response({"error": "invalid request"}, status=401)
+
+
+def events_route(app: SlackApp, drain: Drain) -> Any:
     async def slack_events(request: web.Request) -> web.Response:
+        if not TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
+            return _unreadable(request, "no readable X-Slack-Request-Timestamp")
+        try:
+            body = await request.text()
+        except UnicodeDecodeError:
+            return _unreadable(request, "a body that is not UTF-8")
+        if app.verifier is not None and not app.verifier.is_valid_request(
+            body, dict(request.headers)
+        ):
+            return _unreadable(request, "a bad or stale signature")
+        try:  # Bolt reads the user, team and channel out of the payload as it builds the request
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                            headers=dict(request.headers))  # fmt: skip
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            logger.warning(
+                "refused a signed Slack request Bolt cannot read: %s", type(exc).__name__
+            )
+            return web.json_response({"error": "malformed payload"}, status=400)
         # Listeners run on as tasks after their ack; started in here, a shutdown waits for them.
         with drain.work():
-            bolt_response = await app.async_dispatch(await to_bolt_request(request))
+            bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     return slack_events

@@ -21,10 +21,11 @@ MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "res
 
 
 class ErrorLog(logging.Handler):
-    """Keeps every record at ERROR or above, from any logger (Bolt's, asyncio's, ours)."""
+    """Keeps every record at ERROR (or ``level``) and above, from any logger (Bolt's, asyncio's,
+    ours)."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+    def __init__(self, level: int = logging.ERROR) -> None:
+        super().__init__(level)
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:

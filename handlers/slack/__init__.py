@@ -4,7 +4,8 @@ Grouped by feature, each registering its own listeners: ``form`` (``/onboard``, 
 dependent redraws, review and Apply), ``run`` (the progress message's Retry and Cancel; its
 presenter is registered by ``bot/``), ``home`` (App Home) and ``reminders`` (the DMs' buttons and
 the hand-over modal). Shared helpers that are not listeners: ``deps``, ``ids``, ``metadata``,
-``mrkdwn`` (the formatter), ``views`` (view primitives), ``state``, ``lines``, ``wording``.
+``mrkdwn`` (the formatter), ``views`` (view primitives), ``state``, ``lines``, ``wording``,
+``private`` (ephemeral answers), ``envelope`` (the payload shape check, run before Bolt by ``bot/``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from services.onboarding.actor import Actor
@@ -44,7 +45,12 @@ class SlackDeps:
         cached = self._users.get(user_id)
         if cached and time.monotonic() - cached[0] < self.user_ttl:
             return cached[1]
-        reply: Any = await client.users_info(user=user_id, include_locale=True)
+        try:
+            reply: Any = await client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("user_not_found", "user_not_visible"):
+                raise
+            return SlackUser(user_id, None, "en-US", None)  # no e-mail: may do nothing
         data = reply["user"]
         user = SlackUser(
             user_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ class Credentials:
     username: str
     secret: SecretStr
     integration_code: SecretStr
+    # The sandbox's published API user: worthless anywhere else, so it may cross plain HTTP to a
+    # sandbox on another host (compose's `sandbox` service). Real credentials never may.
+    public: bool = False
 
     def __repr__(self) -> str:  # dataclass repr would print the SecretStr wrapper only; be explicit
         return f"Credentials(username={self.username!r}, secret='**********')"
@@ -42,12 +46,34 @@ def is_autotask_host(url: str) -> bool:
     return bool(_AUTOTASK_HOST.match(urlsplit(url).hostname or ""))
 
 
-class AutotaskAuth(httpx.Auth):
-    """Adds the three credential headers, but only on hosts allowed to see them.
+def is_loopback(host: str | None) -> bool:
+    """This machine: ``localhost`` or an address in 127.0.0.0/8 or ``::1``."""
+    name = (host or "").strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
-    The allowed hosts are Autotask's ``webservicesN.autotask.net`` plus the host of a base URL the
+
+def plain_http_refusal(url: str, credentials: Credentials) -> str | None:
+    """Why credentials may not go to ``url`` over plain HTTP, or ``None`` when they may."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or is_loopback(parts.hostname) or credentials.public:
+        return None
+    return (f"{url} is plain http: Autotask credentials are sent only over https, or over http "
+            "to this machine (127.0.0.1, localhost, ::1) for a sandbox")  # fmt: skip
+
+
+class AutotaskAuth(httpx.Auth):
+    """Adds the three credential headers, but only where they are safe.
+
+    Over https to Autotask's ``webservicesN.autotask.net`` or to the host of a base URL the
     operator set explicitly (``AUTOTASK_BASE_URL``): a redirect or a ``nextPageUrl`` elsewhere never
-    receives the secret.
+    receives the secret. Over plain http only to that explicit host when it is this machine (the
+    ``onboard-bot sandbox`` on 127.0.0.1), or for the sandbox's own public API user; anything on
+    the wire between two hosts could read them otherwise.
     """
 
     def __init__(self, credentials: Credentials, *, extra_host: str | None = None) -> None:
@@ -56,9 +82,12 @@ class AutotaskAuth(httpx.Auth):
 
     def allows(self, url: httpx.URL) -> bool:
         host = (url.host or "").lower()
-        return bool(_AUTOTASK_HOST.match(host)) or (
-            self._extra_host is not None and host == self._extra_host
-        )
+        explicit = self._extra_host is not None and host == self._extra_host
+        if url.scheme == "https":
+            return bool(_AUTOTASK_HOST.match(host)) or explicit
+        if url.scheme == "http":
+            return explicit and (is_loopback(host) or self._credentials.public)
+        return False
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self.allows(request.url):

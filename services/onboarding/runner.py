@@ -159,6 +159,10 @@ class Runner:
             facts = await self.facts(answers, max_age=60.0)
         except (TypeError, ValueError):
             facts = None
+        if facts is None and answers.get("company") not in (None, ""):
+            # A payload can name any id: the company must exist before page 1 is passed.
+            gone = Issue(("company",), "errors.company_not_found")
+            return [gone] if gone.page == page else []
         _, issues = validate(answers, facts)
         return [i for i in issues if i.page == page]
 

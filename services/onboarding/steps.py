@@ -14,6 +14,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from services import log_context
 from services.autotask.client import AutotaskClient, CallHooks
 from services.autotask.filters import Filter
 from services.autotask.filters import field as f
@@ -89,6 +90,7 @@ def generate_password(length: int = 20) -> str:
             and any(c.isdigit() for c in candidate)
             and any(c in PASSWORD_SYMBOLS for c in candidate)
         ):
+            log_context.never_log(candidate)
             return candidate
 
 

@@ -15,6 +15,25 @@ class ChatUser:
 
 
 @dataclass(frozen=True)
+class ReminderActor:
+    """Who pressed a reminder's button: the chat account the platform signed for (never a value
+    the message carries) and its e-mail."""
+
+    user_id: str
+    email: str | None = None
+
+
+class NotYourReminderError(Exception):
+    """Only the reminder's recipient, the onboarding's requester or an onboarding administrator
+    may snooze a reminder or hand it over; ``key`` says so in the clicker's language."""
+
+    key = "reminder.not_yours"
+
+    def __init__(self) -> None:
+        super().__init__(self.key)
+
+
+@dataclass(frozen=True)
 class ReminderCard:
     """Everything a reminder message shows; the notifier renders it in the recipient's language."""
 

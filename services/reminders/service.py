@@ -32,7 +32,12 @@ from services.invoice_setup import (
     request_reference,
     todo_marker,
 )
-from services.reminders.notifier import Notifier, ReminderCard
+from services.reminders.notifier import (
+    Notifier,
+    NotYourReminderError,
+    ReminderActor,
+    ReminderCard,
+)
 from services.reminders.policy import BusinessHours
 from services.store import repositories as repo
 from services.store.db import Database
@@ -70,6 +75,7 @@ class Reminders:
         escalation_channel: str | None = None,
         required: Sequence[str] = ITEMS,
         default_admins: Sequence[str] = (),
+        onboarding_admins: Collection[str] = (),
         batch: int = 500,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         claim_lease: timedelta = CLAIM_LEASE,
@@ -87,6 +93,7 @@ class Reminders:
             batch,
             clock,
         )
+        self.onboarding_admins = {e.strip().casefold() for e in onboarding_admins if e.strip()}
 
     # ----- after an onboarding ------------------------------------------------------------------
 
@@ -409,10 +416,33 @@ class Reminders:
         if ref.get("ts"):
             await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
 
-    async def snooze(self, reminder_id: int, days: int) -> datetime | None:
+    # Who may press which button. Check now only re-reads Autotask and shows the result in the
+    # recipient's own DM (closing the reminder only when Autotask says the setup is complete), so
+    # it is harmless whoever asks and takes no actor. Snooze and Not mine change who is nudged and
+    # when: only the recipient, the onboarding's requester or an ONBOARDING_ADMINS member.
+
+    def _may_act(self, row: ReminderSchedule, by: ReminderActor) -> bool:
+        email = (by.email or "").casefold()
+        return (
+            by.user_id in (row.platform_user_id, row.requester_id)
+            or bool(email and email == (row.recipient_email or "").casefold())
+            or bool(email and email in self.onboarding_admins)
+        )
+
+    async def authorize(self, reminder_id: int, *, by: ReminderActor) -> None:
+        """Raise ``NotYourReminderError`` unless ``by`` may snooze or hand over the reminder (a
+        front-end asks before opening the hand-over form; the use cases check again)."""
+        async with self.db.transaction() as session:
+            row = await session.get(ReminderSchedule, reminder_id)
+            if row is not None and not self._may_act(row, by):
+                raise NotYourReminderError()
+
+    async def snooze(self, reminder_id: int, days: int, *, by: ReminderActor) -> datetime | None:
         zone = await self.client.zone()  # before the transaction: no remote call inside it
         async with self.db.transaction() as session:
             row = await session.get(ReminderSchedule, reminder_id)
+            if row is not None and not self._may_act(row, by):
+                raise NotYourReminderError()
             if row is None or row.status != "open":
                 return None
             row.next_at = self.hours.snoozed(self.clock(), row.tz, days)
@@ -425,14 +455,17 @@ class Reminders:
             await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
         return until
 
-    async def hand_over(self, reminder_id: int, email: str) -> bool:
+    async def hand_over(self, reminder_id: int, email: str, *, by: ReminderActor) -> bool:
         """ "Not mine": the reminder goes to another billing administrator, who is nudged now."""
+        await self.authorize(reminder_id, by=by)
         zone = await self.client.zone()
         user = await self.notifier.find_user(email)
         if user is None:
             return False
         async with self.db.transaction() as session:
             row = await session.get(ReminderSchedule, reminder_id)
+            if row is not None and not self._may_act(row, by):
+                raise NotYourReminderError()
             if row is None or row.status != "open":
                 return False
             old_ref, old_user = row.message_ref, row.platform_user_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -86,3 +88,32 @@ def test_env_example_names_only_settings_and_every_setting() -> None:
              if line and not line.startswith("#")}  # fmt: skip
     compose_only = {"POSTGRES_PASSWORD", "PUBLIC_PORT"}
     assert names - compose_only == {name.upper() for name in Settings.model_fields}
+
+
+def test_a_plain_http_autotask_base_url_is_refused_unless_it_is_this_machine() -> None:
+    live: dict[str, Any] = {"autotask_username": "api@msp.example", "autotask_secret": "real-secret",
+            "autotask_integration_code": "REAL-CODE"}  # fmt: skip
+    with pytest.raises(ValidationError, match=r"AUTOTASK_BASE_URL: .* plain http"):
+        Settings(
+            _env_file=None,
+            autotask_base_url="http://autotask-proxy.msp.example/ATServicesRest/",
+            **live,
+        )
+    for url in ("https://autotask-proxy.msp.example/ATServicesRest/",
+                "http://127.0.0.1:8081/ATServicesRest/", "http://localhost:8081/ATServicesRest/"):  # fmt: skip
+        assert Settings(_env_file=None, autotask_base_url=url, **live).autotask_base_url == url
+    # compose's shared sandbox, with the sandbox's published API user: nothing secret to protect
+    sandbox = Settings(_env_file=None, autotask_base_url="http://sandbox:8081/ATServicesRest/",
+                       autotask_username="onboarding-bot@brightline-it.example",
+                       autotask_secret="sandbox-secret-not-for-production",
+                       autotask_integration_code="SANDBOX-ONBOARDING-BOT")  # fmt: skip
+    assert sandbox.autotask_credentials().public
+
+
+def test_repr_and_str_hide_the_database_password_and_the_url_still_works() -> None:
+    settings = Settings(
+        _env_file=None, database_url="postgres://bot:db-pass-never-shown@db:5432/bot"
+    )
+    for shown in (repr(settings), str(settings), f"{settings!r}"):
+        assert "db-pass-never-shown" not in shown and "bot:***@db:5432/bot" in shown
+    assert settings.database_url == "postgresql+psycopg://bot:db-pass-never-shown@db:5432/bot"

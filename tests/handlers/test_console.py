@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -129,3 +131,23 @@ def test_the_terminal_says_each_state_of_a_run_in_english_and_spanish() -> None:
     assert "onboard-bot onboard --resume o1" in render_run(failed, en)
     assert render_run(replace(view, status="applied"), es) == "Acme: aplicada"
     assert render_run(replace(view, status="cancelled"), en) == "Acme: cancelled"
+
+
+def test_an_applied_answers_file_at_debug_logs_no_password_and_no_secret(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.autotask.sandbox import SANDBOX_INTEGRATION_CODE, SANDBOX_SECRET
+    from tests.log_capture import everything_logged
+
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    with everything_logged([]) as (records, _):
+        code, out = _onboard("--answers", str(files / "acme-dental.yaml"), "--apply")
+    assert code == 0, out
+    passwords = re.findall(r"Client Portal password for .*?: (\S{20})  \(shown once", out)
+    assert len(passwords) == 2, out
+    raw = records.text()
+    assert any(r.name == "services.onboarding.runner" and r.levelno == logging.INFO
+               for r in records.records)  # fmt: skip
+    assert any(r.levelno == logging.DEBUG for r in records.records)
+    for value in [*passwords, SANDBOX_SECRET, SANDBOX_INTEGRATION_CODE]:
+        assert value not in raw, value

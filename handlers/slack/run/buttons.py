@@ -11,21 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
 from handlers.slack.ids import Action
+from handlers.slack.private import tell_privately
 from handlers.slack.wording import autotask_failure, refusal
 from services.autotask.errors import AutotaskError
 from services.i18n import Translator
 from services.onboarding.actor import RefusedError
-
-
-async def tell_privately(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    """A message only the clicker sees, in the conversation of the clicked message."""
-    user_id = body["user"]["id"]
-    where = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    if where:
-        await client.chat_postEphemeral(channel=where, user=user_id, text=text)
-    else:
-        dm: Any = await client.conversations_open(users=user_id)
-        await client.chat_postMessage(channel=dm["channel"]["id"], text=text)
 
 
 def register(app: Any, deps: SlackDeps) -> None:

@@ -45,5 +45,6 @@ def open_tenant(path: Path | None) -> Tenant:
 def sandbox_credentials() -> Credentials:
     """The built-in sandbox's API user: public values, useless against a real tenant."""
     return Credentials(
-        SANDBOX_USERNAME, SecretStr(SANDBOX_SECRET), SecretStr(SANDBOX_INTEGRATION_CODE)
-    )
+        SANDBOX_USERNAME, SecretStr(SANDBOX_SECRET), SecretStr(SANDBOX_INTEGRATION_CODE),
+        public=True,
+    )  # fmt: skip

@@ -332,3 +332,61 @@ async def test_applying_from_slack_dms_the_billing_admin_with_what_is_missing(bo
     await bot.settle()
     rows = await _open_rows(bot.container.db)
     assert [(r.platform_user_id, r.nudges) for r in rows] == [("UC", 1)]
+
+
+def _handover(view: dict[str, Any], user: str, to: str) -> dict[str, Any]:
+    return {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": user},
+            "view": {"id": "V9", "type": "modal", "callback_id": view["callback_id"],
+                     "private_metadata": view["private_metadata"],
+                     "state": {"values": {"handover_user": {"handover_user": {
+                         "type": "users_select", "selected_user": to}}}}}}  # fmt: skip
+
+
+async def test_only_the_recipient_requester_or_an_admin_may_snooze_or_hand_over(
+    tmp_path: Path,
+) -> None:
+    """Beatriz's reminder of Marta's onboarding. Dan (an onboarder, but neither) presses Snooze
+    and Not mine on it, and forges the hand-over form: each is refused privately, in Spanish, and
+    the reminder is untouched. Check now is harmless for anyone. Marta (the requester) and Claire
+    (ONBOARDING_ADMINS) may snooze it."""
+    monday = datetime(2027, 3, 15, 14, 0, tzinfo=UTC)
+    async with running_bot(
+        tmp_path, onboarding_admins=["claire.dubois@brightline-it.example"]
+    ) as bot:
+        with time_machine.travel(monday, tick=False):
+            onboarding_id = await _applied(bot, ["Beatriz Lima"], requested_by="U1")
+            [reminder_id] = await _reminders(bot).start(onboarding_id)
+            [before] = await _open_rows(bot.container.db)
+            updates = len(bot.stub.named("chat.update"))
+
+            for action in ("reminder_snooze_day", "reminder_snooze_week", "reminder_not_mine"):
+                await _click(bot, action, reminder_id, "U2")
+            told = await bot.stub.wait_for("chat.postEphemeral", 3)
+            assert {c.args["user"] for c in told} == {"U2"}
+            assert all("Solo la persona a quien va dirigido este recordatorio" in c.args["text"]
+                       for c in told)  # fmt: skip
+            assert bot.stub.named("views.open") == []  # no hand-over form for Dan
+            reply = await bot.payload(_handover(
+                {"callback_id": "reminder_handover", "private_metadata": str(reminder_id)},
+                "U2", "U2"))  # fmt: skip
+            assert reply.body["response_action"] == "errors"
+            assert "Solo la persona" in reply.body["errors"]["handover_user"]
+            await bot.settle()
+            [after] = await _open_rows(bot.container.db)
+            assert (after.next_at, after.platform_user_id, after.nudges) == (
+                before.next_at, "UB", before.nudges)  # fmt: skip
+            assert len(bot.stub.named("chat.update")) == updates
+            assert [c.args["channel"] for c in bot.stub.named("chat.postMessage")
+                    if c.args.get("blocks")] == ["DUB"]  # nobody else was nudged  # fmt: skip
+
+            await _click(bot, "reminder_check", reminder_id, "U2")  # re-reads Autotask only
+            await bot.settle()
+            assert (await _open_rows(bot.container.db))[0].platform_user_id == "UB"
+
+            for user in ("U1", "UC"):  # the requester, an onboarding administrator
+                await _click(bot, "reminder_snooze_week", reminder_id, user)
+            await bot.stub.wait_for("chat.update", updates + 2)
+            await bot.settle()
+            assert len(bot.stub.named("chat.postEphemeral")) == 3
+            [snoozed] = await _open_rows(bot.container.db)
+            assert snoozed.next_at > before.next_at

@@ -33,13 +33,68 @@ async def test_a_bad_or_stale_signature_is_rejected(slack: Harness) -> None:
     assert slack.stub.named("views.open") == []
 
 
-async def test_a_retried_request_starts_nothing_new(slack: Harness) -> None:
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["abc", "", "1e9", "９９９９９９９９９９", "1" * 5000, "-1700000000", " 1700000000"],
+)
+async def test_an_unreadable_timestamp_is_refused_before_anything_runs(
+    slack: Harness, timestamp: str
+) -> None:
+    """No 500 and no traceback (the Slack suite fails on any ERROR logged): a 401, as for a bad
+    signature."""
     body = command_body("Acme Dental")
-    reply = await slack.post(
-        body, {**signed(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-    )
-    assert reply.status == 200
+    headers = {**signed(body), "X-Slack-Request-Timestamp": timestamp}
+    reply = await slack.post(body, headers)
+    assert reply.status == 401
+    await slack.settle()
     assert slack.stub.named("views.open") == []
+
+
+async def test_a_retry_of_an_acknowledged_request_starts_nothing_new(slack: Harness) -> None:
+    body = command_body("Acme Dental")
+    assert (await slack.post(body)).status == 200
+    await slack.stub.wait_for("views.open")
+    reply = await slack.post(body, {**signed(body), **RETRY})  # the same delivery, signed anew
+    assert reply.status == 200
+    await slack.settle()
+    assert len(slack.stub.named("views.open")) == 1
+
+
+async def test_a_retry_of_a_delivery_that_failed_is_handled(slack: Harness) -> None:
+    """The first delivery never got a 2xx (here: refused, as when it reached a replica whose
+    clock was off, or was lost on the way): Slack's retry is the only chance to handle it."""
+    body = command_body("Acme Dental")
+    assert (await slack.post(body, signed(body, secret="rotated-secret"))).status == 401
+    reply = await slack.post(body, {**signed(body), **RETRY})
+    assert reply.status == 200
+    [opened] = await slack.stub.wait_for("views.open")
+    assert opened.args["view"]["callback_id"] == "onboard_loading"
+    # ...and a second retry of that same delivery, now acknowledged, is dropped.
+    await slack.post(body, {**signed(body), "X-Slack-Retry-Num": "2"})
+    await slack.settle()
+    assert len(slack.stub.named("views.open")) == 1
+
+
+async def test_event_retries_are_matched_by_event_id(slack: Harness) -> None:
+    def home_opened(event_id: str, event_time: int) -> str:
+        return json.dumps({"type": "event_callback", "team_id": "T1", "event_id": event_id,
+                           "event_time": event_time,
+                           "event": {"type": "app_home_opened", "user": "U1", "tab": "home"}})  # fmt: skip
+
+    first = home_opened("Ev100", 1)
+    json_headers = {"Content-Type": "application/json"}
+    assert (await slack.post(first, {**signed(first), **json_headers})).status == 200
+    await slack.stub.wait_for("views.publish")
+    again = home_opened("Ev100", 2)  # a retry need not be byte for byte the same: its id is
+    await slack.post(again, {**signed(again), **json_headers, **RETRY})
+    other = home_opened("Ev101", 3)
+    await slack.post(other, {**signed(other), **json_headers, **RETRY})  # never seen: handled
+    await slack.stub.wait_for("views.publish", 2)
+    await slack.settle()
+    assert len(slack.stub.named("views.publish")) == 2
 
 
 async def test_the_modal_opens_before_any_autotask_call_even_when_autotask_is_slow(

@@ -221,3 +221,68 @@ async def test_status_shows_onboardings_to_onboarders_and_list_only_your_own(
     assert dan_list == "Aún no hay incorporaciones."  # none of his own
     assert "Delta Print Works" in marta_list
     assert "visitor@elsewhere.example may not onboard clients" in visitor
+
+
+async def test_someone_who_may_not_onboard_cannot_retry_or_cancel_either(tmp_path: Path) -> None:
+    """A visitor in the channel (not in ONBOARDERS, not an Autotask resource) presses Retry and
+    Cancel on Marta's failed run: told privately, nothing runs, no password DM."""
+    async with running_bot(tmp_path) as slack:
+        onboarding_id, _ = await _failed_run(slack)
+        await slack.settle()
+        slack.sandbox.reset_log()
+        updates = len(slack.stub.named("chat.update"))
+        for action in ("run_retry", "run_cancel"):
+            await slack.payload(message_click(action, onboarding_id, user_id="U3"))
+        told = await slack.stub.wait_for("chat.postEphemeral", 2)
+        assert all(c.args["user"] == "U3" and c.args["channel"] == "C1" for c in told)
+        assert all("visitor@elsewhere.example may not onboard clients" in c.args["text"]
+                   for c in told)  # fmt: skip
+        await slack.settle()
+        assert slack.sandbox.calls == [] and await _status(slack, onboarding_id) == "failed"
+        assert len(slack.stub.named("chat.update")) == updates and _dms(slack, "U3") == []
+
+
+async def test_page_submissions_and_redraws_naming_someone_elses_draft_change_nothing(
+    slack: Harness,
+) -> None:
+    view = await people_page(slack, "U1")  # Marta's draft on its People page
+    draft_id = await _marta_draft(slack)
+    tenant = slack.sandbox.tenant
+    acme = company_id(tenant, "Acme Dental")
+    contact = contacts_of(tenant, acme)[0]["id"]
+    slack.sandbox.reset_log()
+
+    reply = await slack.payload(
+        slack.view_submission(view, state(primary_contact=select(contact)), user_id="U2")
+    )
+    assert reply.body["response_action"] == "update"
+    assert FORM_NOT_YOURS_ES in str(reply.body["view"]["blocks"])
+    before = len(slack.stub.named("views.update"))  # a dependent answer changed, by Dan
+    await slack.payload(slack.block_action(view, "portal_contacts", user_id="U2",
+                                           element=multi([contact])))  # fmt: skip
+    [*_, shown] = await slack.stub.wait_for("views.update", before + 1)
+    assert FORM_NOT_YOURS_ES in str(shown.args["view"]["blocks"])
+    await slack.settle()
+    async with slack.container.db.transaction() as session:
+        draft = await repo.get_draft(session, draft_id=draft_id)
+    assert draft is not None and draft.page == "people"
+    assert not draft.answers.get("primary_contact") and not draft.answers.get("portal_contacts")
+    assert writes(slack.sandbox.calls) == []
+
+
+async def test_removed_from_onboarders_stops_resume_and_apply_too(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, onboarders=[MARTA, DAN]) as slack:
+        review = await break_fix_review(slack)  # Marta's draft, on its review
+        draft_id = await _marta_draft(slack)
+        await slack.settle()
+    async with running_bot(tmp_path, onboarders=[DAN]) as slack:
+        reply = await slack.payload(slack.view_submission(review, {"values": {}}))  # Apply
+        assert f"{MARTA} may not onboard clients" in str(reply.body["view"]["blocks"])
+        before = len(slack.stub.named("views.update"))
+        await slack.payload(slack.block_action(review, "draft_resume", draft_id))
+        [*_, shown] = await slack.stub.wait_for("views.update", before + 1)
+        assert f"{MARTA} may not onboard clients" in str(shown.args["view"]["blocks"])
+        await slack.settle()
+        async with slack.container.db.transaction() as session:
+            assert await repo.list_onboardings(session) == []
+        assert writes(slack.sandbox.calls) == []

@@ -103,6 +103,27 @@ def test_credentials_go_only_to_autotask_hosts_or_the_configured_one() -> None:
         assert ("Secret" in sent.headers) is allowed, url
 
 
+def test_real_credentials_never_cross_plain_http_except_to_this_machine() -> None:
+    real = Credentials("api@msp.example", SecretStr("real-secret"), SecretStr("REAL-CODE"))
+    for extra, url, allowed in [
+        (None, "http://webservices14.autotask.net/ATServicesRest/V1.0/Companies", False),
+        ("proxy.msp.example", "http://proxy.msp.example:8081/ATServicesRest/V1.0/Companies", False),
+        ("proxy.msp.example", "https://proxy.msp.example/ATServicesRest/V1.0/Companies", True),
+        ("127.0.0.1", "http://127.0.0.1:8081/ATServicesRest/V1.0/Companies", True),
+        ("localhost", "http://localhost:8081/ATServicesRest/V1.0/Companies", True),
+        ("::1", "http://[::1]:8081/ATServicesRest/V1.0/Companies", True),
+        ("127.0.0.1", "http://127.0.0.2:8081/ATServicesRest/V1.0/Companies", False),  # not it
+        ("127.0.0.1", "ws://127.0.0.1:8081/x", False),
+    ]:
+        sent = next(AutotaskAuth(real, extra_host=extra).auth_flow(httpx.Request("GET", url)))
+        assert ("Secret" in sent.headers) is allowed, url
+    # The sandbox's own published API user protects nothing: compose's shared sandbox over http.
+    public = sandbox_credentials()
+    sent = next(AutotaskAuth(public, extra_host="sandbox").auth_flow(
+        httpx.Request("GET", "http://sandbox:8081/ATServicesRest/V1.0/Companies")))  # fmt: skip
+    assert "Secret" in sent.headers
+
+
 async def test_the_secret_never_appears_in_logs_or_errors(
     sandbox: SandboxTransport, caplog: pytest.LogCaptureFixture
 ) -> None:

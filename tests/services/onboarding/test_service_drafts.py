@@ -276,3 +276,16 @@ async def test_given_answers_may_name_any_of_a_long_list(
         {"company": "Metro Health Partners", "primary_contact": last["emailAddress"]},
     )
     assert issues == [] and answers["primary_contact"] == last["id"]
+
+
+async def test_a_company_id_that_does_not_exist_is_an_issue_on_the_company_field(
+    service: OnboardingService, sandbox: SandboxTransport
+) -> None:
+    """A signed payload can carry any option value: page 1 checks the company is in Autotask."""
+    marta = await person(service, *MARTA)
+    view = await service.start(marta)
+    missing = max(sandbox.tenant.table("Companies")) + 1000
+    result = await service.save_page(marta, view.draft_id, {"company": str(missing),
+                                                            "client_type": "managed"})  # fmt: skip
+    assert isinstance(result, Invalid) and result.page == "client"
+    assert [(i.question, i.key) for i in result.issues] == [("company", "errors.company_not_found")]
