@@ -18,9 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.handlers.slack.test_flow import next_view, open_form
 from tests.onboarding_support import company_id
-from tests.slack_harness import Harness, running_bot
+from tests.slack_harness import Harness, next_view, open_form, running_bot
 from tests.slack_stub import shown_state, static
 
 PLAYBOOKS = Path(__file__).resolve().parents[1] / "docs" / "examples" / "playbooks"

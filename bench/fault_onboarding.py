@@ -1,22 +1,25 @@
-"""Full onboardings under about 10 % injected Autotask faults: how many heal on their own.
+"""Full onboardings through the Slack handlers under about 10 % injected Autotask faults.
 
 Scenario: 20 full managed-services onboardings (the acme-dental answers: team, primary contact,
 Client Portal users, invoice settings, a recurring contract with services and devices, the note
-and the to-do), each against a fresh sandbox tenant, driven through the onboarding service
-(start, review, apply) as every front-end drives it. About 1 call in 10 fails, evenly among: the
-thread limit (429 Itgenatr005), the hourly threshold (429), a 500 with no body, a timeout before
-the call lands, and a write that lands but whose answer is lost (a bare 500 after the commit).
+and the to-do), each by a fresh bot against a fresh sandbox tenant, driven as a person drives them
+in Slack: signed requests into the real Bolt app (``/onboard``, the dependent redraws, each page's
+``view_submission``, the review's Apply) and, when the channel's progress message ends failed,
+its Retry button (a ``block_actions`` click), as often as it takes. From ``/onboard`` on, about 1
+Autotask call in 10 fails, evenly among the sandbox's ``FAULT_KINDS``: the thread limit (429
+Itgenatr005), the hourly threshold (429), a 500 with no body, a timeout before the call lands,
+and a write that lands but whose answer is lost (a bare 500 after the commit). Back-offs are
+zero: the counts do not depend on how long the bot waits, only the wall time would.
 
-It prints how many completed without the user doing anything, how many needed one Retry, how many
-needed a person (more than one Retry; target 0 under transient faults), duplicate rows (must be
-0) and lost steps (records an uninterrupted run has that this one lacks; must be 0), with the
-faults injected by kind and the Autotask calls against a fault-free run.
-
-The Slack path plugs in where ``_onboard`` calls the service: once the Slack handlers run on the
-onboarding service, the same loop can send signed view submissions and the Apply click through
-``tests/slack_harness.py`` instead, with identical counts expected.
+It prints how many onboardings completed without the user doing anything, after one Retry, after
+more; duplicate rows (records in the tenant sharing an entity and natural key, beyond what the
+seed had; must be 0) and lost steps (changes a fresh plan of the stored request still finds
+missing from Autotask at the end, through a fault-free connection; must be 0), with the faults
+by kind and the Autotask calls against a fault-free run. Exit 1 if there is a duplicate row, a
+lost step or an onboarding that never completed.
 
     .venv/bin/python -m bench.fault_onboarding [--onboardings 20] [--rate 0.1] [--seed 7]
+        [--step-retries N]
 """
 
 from __future__ import annotations
@@ -24,145 +27,221 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import random
+import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from bench.slack_flow import fill_pages
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import NO_DELAY_RETRIES, RetryPolicy
 from services.autotask.reference import ReferenceData
-from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sandbox_credentials
-from services.autotask.sandbox.transport import HOURLY_LIMIT_TEXT, THREAD_LIMIT_TEXT
-from services.directory import Directory
-from services.onboarding.actor import Actor
-from services.onboarding.options import OptionSources
-from services.onboarding.outcomes import Review
-from services.onboarding.presenter import Presenters
-from services.onboarding.runner import Runner, RunReport
-from services.onboarding.service import OnboardingService
-from tests.onboarding_support import managed_answers, snapshot, sqlite_database
+from services.autotask.sandbox import (
+    FAULT_KINDS,
+    RandomFaults,
+    SandboxTransport,
+    Tenant,
+    sandbox_credentials,
+)
+from services.onboarding.runner import Runner
+from services.store.tables import Onboarding, StepRun
+from tests.onboarding_support import managed_answers
+from tests.slack_harness import Harness, running_bot
+from tests.slack_stub import button_value, message_click
 
-KINDS = ("thread_limit", "threshold", "500_no_body", "timeout", "answer_lost")
+MAX_RETRIES = 5  # Retry presses before an onboarding counts as never completed
 
-
-class Faults(httpx.AsyncBaseTransport):
-    """About ``rate`` of the calls fail, evenly among ``KINDS`` (a lost answer needs a write;
-    on a read it is a 500 with no body)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, rate: float, rng: random.Random) -> None:
-        self.inner, self.rate, self.rng = inner, rate, rng
-        self.injected: Counter[str] = Counter()
-        self.calls = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        if request.url.path.lower().endswith("zoneinformation") or self.rng.random() >= self.rate:
-            return await self.inner.handle_async_request(request)
-        kind = self.rng.choice(KINDS)
-        writing = request.method in ("POST", "PATCH", "DELETE") and "/query" not in request.url.path
-        if kind == "answer_lost" and not writing:
-            kind = "500_no_body"
-        self.injected[kind] += 1
-        if kind == "thread_limit":
-            return httpx.Response(429, json={"errors": [THREAD_LIMIT_TEXT.format(n=3)]})
-        if kind == "threshold":
-            return httpx.Response(429, json={"errors": [HOURLY_LIMIT_TEXT.format(n=10_000)]})
-        if kind == "500_no_body":
-            return httpx.Response(500)
-        if kind == "timeout":
-            raise httpx.ReadTimeout("injected timeout", request=request)
-        await self.inner.handle_async_request(request)  # it lands...
-        return httpx.Response(500)  # ...and the answer is lost
+# What identifies a record the onboarding writes, among all of its entity's records.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "CompanyTeams": ("companyID", "resourceID"),
+    "Contacts": ("companyID", "firstName", "lastName", "emailAddress"),
+    "ClientPortalUsers": ("contactID",),
+    "Contracts": ("companyID", "contractName", "contractType"),
+    "ContractServices": ("contractID", "serviceID"),
+    "ContractServiceUnits": ("contractServiceID", "startDate"),
+    "CompanyNotes": ("companyID", "name"),
+    "CompanyToDos": ("companyID", "assignedToResourceID", "activityDescription"),
+}
 
 
-async def _onboard(
-    service: OnboardingService, actor: Actor, answers: dict[str, Any]
-) -> tuple[str, int]:
-    """(outcome, Retries pressed): "self" (no one did anything), "retry" (one Retry), "person"."""
-    draft = await service.start(actor, answers=answers)
-    review = None
-    for _ in range(3):  # a review that Autotask failed is submitted again by the person
-        review = await service.review(actor, draft.draft_id)
-        if isinstance(review, Review):
-            break
-    assert isinstance(review, Review), review
-    report = await service.apply(actor, draft.draft_id)
-    assert isinstance(report, RunReport)
-    if report.status == "applied":
-        return "self", 0
-    retried = await service.retry(actor, report.onboarding_id)
-    return ("retry", 1) if retried.status == "applied" else ("person", 1)
+@dataclass
+class Onboarded:
+    """One onboarding's end: the Retry presses it took (``completed`` False: it never did)."""
+
+    retries: int
+    completed: bool
+    duplicates: int
+    lost: int
+    planned: int  # steps with changes in the stored plan (as last planned)
+    calls: int
+    injected: Counter[str] = field(default_factory=Counter)
 
 
-def _differences(
-    expected: dict[str, list[dict[str, Any]]], got: dict[str, list[dict[str, Any]]]
-) -> tuple[int, int]:
-    """(duplicate rows, lost records) against an uninterrupted run's tenant."""
-    duplicates = lost = 0
-    for entity, rows in expected.items():
-        have = [repr(sorted(r.items())) for r in got.get(entity, [])]
-        want = [repr(sorted(r.items())) for r in rows]
-        extra, missing = Counter(have) - Counter(want), Counter(want) - Counter(have)
-        duplicates += sum(extra.values())
-        lost += sum(missing.values())
-    return duplicates, lost
+@dataclass
+class Totals:
+    onboardings: list[Onboarded]
+
+    def count(self, retries: int | None = None, *, more: bool = False) -> int:
+        done = [o for o in self.onboardings if o.completed]
+        if more:
+            return sum(1 for o in done if o.retries > 1)
+        return sum(1 for o in done if o.retries == retries)
+
+    @property
+    def never(self) -> int:
+        return sum(1 for o in self.onboardings if not o.completed)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o.duplicates for o in self.onboardings)
+
+    @property
+    def lost(self) -> int:
+        return sum(o.lost for o in self.onboardings)
+
+    @property
+    def injected(self) -> Counter[str]:
+        return sum((o.injected for o in self.onboardings), Counter())
+
+    @property
+    def healthy(self) -> bool:
+        return self.duplicates == 0 and self.lost == 0 and self.never == 0
 
 
-async def _one(
-    tenant: Tenant, transport: httpx.AsyncBaseTransport, db_path: Path
-) -> tuple[str, int]:
-    async with sqlite_database(db_path) as db, httpx.AsyncClient(transport=transport) as http:
-        client = AutotaskClient(sandbox_credentials(), http_client=http, retry=NO_DELAY_RETRIES)
-        reference = ReferenceData(client)
-        runner = Runner(client=client, reference=reference, db=db,
-                        step_backoff=RetryPolicy(base_delay=0.0, max_delay=0.0))  # fmt: skip
-        service = OnboardingService(runner=runner, options=OptionSources(client, reference),
-                                    db=db, directory=Directory(reference), presenters=Presenters())  # fmt: skip
-        actor = await service.identify(platform="bench", user_id="U1", locale="en",
-                                       email="marta.ruiz@brightline-it.example")  # fmt: skip
-        return await _onboard(service, actor, managed_answers(tenant, team=3, portal=2, devices=6))
+def duplicate_rows(tenant: Tenant) -> int:
+    """Records beyond the first with the same entity and natural key."""
+    extra = 0
+    for entity, key in NATURAL_KEYS.items():
+        seen = Counter(tuple(row.get(k) for k in key) for row in tenant.table(entity).values())
+        extra += sum(n - 1 for n in seen.values())
+    return extra
 
 
-async def main(onboardings: int, rate: float, seed: int) -> None:
+async def lost_steps(slack: Harness) -> tuple[int, int, int]:
+    """(steps still to do, steps planned with changes, stored onboardings): each stored request
+    planned again against the tenant as it is now, through a connection without faults."""
+    async with slack.container.db.transaction() as session:
+        requests = list((await session.scalars(select(Onboarding.request))).all())
+        planned = len((await session.scalars(select(StepRun.id).where(StepRun.diff != []))).all())
+    sandbox = SandboxTransport(slack.sandbox.tenant)
+    async with httpx.AsyncClient(transport=sandbox) as http:
+        client = AutotaskClient(sandbox_credentials(), http_client=http)
+        runner = Runner(client=client, reference=ReferenceData(client), db=slack.container.db)
+        missing = 0
+        for request in requests:
+            preview = await runner.preview(request)
+            assert preview.plan is not None, preview.issues
+            missing += len(preview.plan.changes)
+    return missing, planned, len(requests)
+
+
+RUN_TIMEOUT = 60.0  # seconds one run may take to end, Retries aside
+
+
+async def _run_end(slack: Harness, seen: int) -> tuple[str, str, int]:
+    """The next end of the run the progress message shows after update ``seen``:
+    ("applied" | "failed", the onboarding id when failed, updates seen)."""
+    while True:
+        calls = await slack.stub.wait_for("chat.update", seen + 1, timeout=RUN_TIMEOUT)
+        for call in calls[seen:]:
+            seen += 1
+            blocks = call.args.get("blocks") or []
+            if "· applied" in str(blocks):
+                return "applied", "", seen
+            if "run_retry" in str(blocks):
+                return "failed", button_value(blocks, "run_retry"), seen
+
+
+async def onboard(
+    folder: Path, rate: float, seed: int, step_retries: int | None = None
+) -> Onboarded:
+    """One onboarding by a person in Slack, from ``/onboard`` to applied (or giving up).
+    ``step_retries``: ``RUN_STEP_RETRIES`` (the bot's default unless given)."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    settings = {} if step_retries is None else {"run_step_retries": step_retries}
+    async with running_bot(folder, **settings) as slack:
+        slack.container.autotask.retry = NO_DELAY_RETRIES
+        slack.container.runner.step_backoff = RetryPolicy(base_delay=0.0, max_delay=0.0)
+        tenant = slack.sandbox.tenant
+        answers = managed_answers(tenant, team=3, portal=2, devices=6)
+        seeded = duplicate_rows(tenant)
+        faults = RandomFaults(rate, seed) if rate else None
+        slack.sandbox.random_faults = faults
+        slack.sandbox.reset_log()
+        review, _ = await fill_pages(slack, "Acme Dental", answers)
+        seen = len(slack.stub.named("chat.update"))
+        await slack.payload(slack.view_submission(review, {"values": {}}))  # Apply
+        retries = 0
+        end, onboarding_id, seen = await _run_end(slack, seen)
+        while end == "failed" and retries < MAX_RETRIES:
+            retries += 1
+            await slack.payload(message_click("run_retry", onboarding_id))
+            end, onboarding_id, seen = await _run_end(slack, seen)
+        await slack.settle()
+        calls = len(slack.sandbox.calls)
+        slack.sandbox.random_faults = None
+        lost, planned, stored = await lost_steps(slack)
+        assert stored == 1, f"{stored} onboardings stored for one Apply"
+        return Onboarded(
+            retries=retries, completed=end == "applied",
+            duplicates=duplicate_rows(tenant) - seeded, lost=lost,
+            planned=planned, calls=calls,
+            injected=Counter(faults.injected) if faults else Counter(),
+        )  # fmt: skip
+
+
+async def run(
+    onboardings: int, rate: float, seed: int, step_retries: int | None = None
+) -> tuple[Totals, Onboarded]:
+    """``onboardings`` under faults, and one without faults for comparison."""
     folder = Path(tempfile.mkdtemp())
-    clean_tenant = build_tenant()
-    clean_calls = SandboxTransport(clean_tenant)
-    assert (await _one(clean_tenant, clean_calls, folder / "clean.db"))[0] == "self"
-    expected = snapshot(clean_tenant)
-    rng = random.Random(seed)
-    outcomes: Counter[str] = Counter()
-    injected: Counter[str] = Counter()
-    duplicates = lost = calls = 0
-    for n in range(onboardings):
-        tenant = build_tenant()
-        faults = Faults(SandboxTransport(tenant), rate, rng)
-        outcome, _ = await _one(tenant, faults, folder / f"run{n}.db")
-        outcomes[outcome] += 1
-        injected += faults.injected
-        calls += faults.calls
-        dup, gone = _differences(expected, snapshot(tenant))
-        duplicates, lost = duplicates + dup, lost + gone
-    print(f"{onboardings} full onboardings, {rate:.0%} injected faults (seed {seed})")
-    print(f"  faults injected: {sum(injected.values())} of {calls} calls: "
-          + ", ".join(f"{k} {injected[k]}" for k in KINDS))  # fmt: skip
-    print(f"  Autotask calls per onboarding: {calls / onboardings:.1f} "
-          f"(a fault-free run: {len(clean_calls.calls)})")  # fmt: skip
-    print(f"  completed without the user doing anything: {outcomes['self']}/{onboardings}")
-    print(f"  needed one Retry: {outcomes['retry']}")
-    print(f"  needed a person (Retry did not finish it): {outcomes['person']}  (target 0)")
-    print(f"  duplicate rows: {duplicates}  (must be 0)")
-    print(f"  lost steps: {lost}  (must be 0)")
+    clean = await onboard(folder / "clean", 0.0, seed)
+    assert clean.completed and clean.retries == 0, clean
+    results = [await onboard(folder / f"run{n}", rate, seed + n, step_retries)
+               for n in range(onboardings)]  # fmt: skip
+    return Totals(results), clean
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def report(totals: Totals, clean: Onboarded, rate: float, seed: int) -> str:
+    n = len(totals.onboardings)
+    injected = totals.injected
+    calls = sum(o.calls for o in totals.onboardings)
+    return "\n".join([
+        f"{n} full onboardings through the Slack handlers, {rate:.0%} injected faults (seed {seed})",
+        f"  faults injected: {sum(injected.values())} of {calls} Autotask calls: "
+        + ", ".join(f"{k} {injected[k]}" for k in FAULT_KINDS),
+        f"  Autotask calls per onboarding: {calls / n:.1f} (a fault-free run: {clean.calls})",
+        f"  completed without the user doing anything: {totals.count(0)}/{n}",
+        f"  needed one Retry: {totals.count(1)}",
+        f"  needed more Retries: {totals.count(more=True)}",
+        f"  never completed ({MAX_RETRIES} Retries): {totals.never}  (must be 0)",
+        f"  duplicate rows: {totals.duplicates}  (must be 0)",
+        f"  lost steps: {totals.lost}  (must be 0; a fault-free run plans {clean.planned} steps "
+        "with changes)",
+    ])  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--onboardings", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument("--step-retries", type=int, default=None,
+                        help="RUN_STEP_RETRIES of the bot (default: its own, 3); 0 shows the "
+                        "Retries people would need without them")  # fmt: skip
+    args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # the runs log every fault; the counts are the output
-    asyncio.run(main(args.onboardings, args.rate, args.seed))
+    try:
+        totals, clean = asyncio.run(run(args.onboardings, args.rate, args.seed, args.step_retries))
+    finally:
+        logging.disable(logging.NOTSET)
+    print(report(totals, clean, args.rate, args.seed))
+    return 0 if totals.healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tests.handlers.slack.test_flow import next_view, open_form
-from tests.slack_harness import Harness
+from tests.slack_harness import Harness, next_view, open_form
 
 Values = Mapping[str, Any]  # field path -> the answer, as the form keeps it
 
@@ -84,10 +83,11 @@ async def _choose(
     return {**calls[-1].args["view"], "id": "V1"}
 
 
-async def onboard(slack: Harness, company: str, answers: Mapping[str, Any]) -> int:
-    """From ``/onboard <company>`` to the run's end, the progress message saying applied.
-    Returns how many Autotask calls the sandbox had logged when the last page was submitted:
-    what follows is the Review, Apply and the run."""
+async def fill_pages(
+    slack: Harness, company: str, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """From ``/onboard <company>`` through every page to the review: the review view, and how many
+    Autotask calls the sandbox had logged when the last page was submitted."""
     values = field_values(answers)
     view = await open_form(slack, company)
     reviewed_from = 0
@@ -105,7 +105,15 @@ async def onboard(slack: Harness, company: str, answers: Mapping[str, Any]) -> i
         assert reply.body is None or reply.body.get("response_action") != "errors", reply.body
         view = await next_view(slack, reply)
     assert view["callback_id"] == "onboard_review", view
-    await slack.payload(slack.view_submission(view, {"values": {}}))
+    return view, reviewed_from
+
+
+async def onboard(slack: Harness, company: str, answers: Mapping[str, Any]) -> int:
+    """From ``/onboard <company>`` to the run's end, the progress message saying applied.
+    Returns how many Autotask calls the sandbox had logged when the last page was submitted:
+    what follows is the Review, Apply and the run."""
+    review, reviewed_from = await fill_pages(slack, company, answers)
+    await slack.payload(slack.view_submission(review, {"values": {}}))
     await slack.stub.wait_until(
         "chat.update", lambda a: "· applied" in str(a["blocks"]), timeout=60
     )

@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.handlers.slack.test_flow import open_form
 from tests.onboarding_support import company_id
-from tests.slack_harness import running_bot
+from tests.slack_harness import open_form, running_bot
 from tests.slack_stub import checkbox, radio, select, state, suggestion_body
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import httpx
 from aiohttp import web
 
-from services.autotask.sandbox import Fault, SandboxTransport
+from services.autotask.sandbox import FAULT_KINDS, Fault, RandomFaults, SandboxTransport
 from services.autotask.sandbox.errors import SandboxError
 
 TRANSPORT = web.AppKey("transport", SandboxTransport)
@@ -74,15 +74,27 @@ async def _deliveries(request: web.Request) -> web.Response:
 async def _faults(request: web.Request) -> web.Response:
     """``POST /_sandbox/faults`` ``{"status": 500, "errors": [], "after_write": true,
     "method": "POST", "entity": "CompanyTeams", "count": 3}``: the next matching calls fail (a
-    lost answer when ``after_write``), to watch a run heal over real HTTP."""
+    lost answer when ``after_write``), to watch a run heal over real HTTP. ``{"rate": 0.1,
+    "seed": 7}`` makes about that share of every call fail from now on, each as one of the
+    sandbox's ``FAULT_KINDS`` (``{"rate": 0}`` stops it)."""
     try:
         body = await request.json()
+        if "rate" in body:
+            return _random_faults(request.app[TRANSPORT], float(body["rate"]),
+                                  int(body.get("seed", 7)))  # fmt: skip
         count = int(body.pop("count", 1))
         fault = Fault(**body)
     except (ValueError, TypeError) as exc:
         return web.json_response({"errors": [f"bad request: {exc}"]}, status=400)
     request.app[TRANSPORT].fail_next(fault, count=count)
     return web.json_response({"queued": count})
+
+
+def _random_faults(transport: SandboxTransport, rate: float, seed: int) -> web.Response:
+    if not 0 <= rate <= 1:
+        return web.json_response({"errors": ["bad request: rate is between 0 and 1"]}, status=400)
+    transport.random_faults = RandomFaults(rate, seed) if rate else None
+    return web.json_response({"rate": rate, "kinds": list(FAULT_KINDS)})
 
 
 def _an_admin(transport: SandboxTransport) -> int:

@@ -109,6 +109,39 @@ class Harness:
         }
 
 
+async def next_view(slack: Harness, reply: Reply) -> dict[str, Any]:
+    """The view a submission leads to: in the ack, or by views.update after a loading view."""
+    assert reply.status == 200, reply.body
+    assert reply.seconds < 3, f"Slack would have timed out: {reply.seconds:.2f} s"
+    body = reply.body or {}
+    if body.get("response_action") == "update" and body["view"]["callback_id"] != "onboard_loading":
+        return {**body["view"], "id": "V1"}
+    before = len(slack.stub.named("views.update"))
+    calls = await slack.stub.wait_for("views.update", before + 1)
+    return {**calls[-1].args["view"], "id": "V1"}
+
+
+async def open_form(
+    slack: Harness, text: str = "Acme Dental", user_id: str = "U1", channel_id: str = "C1"
+) -> dict[str, Any]:
+    """The first page of the modal this command opens (not one an earlier command left behind:
+    Bolt answers at ``ack()`` and the listener fills the modal afterwards)."""
+    opened, updated = len(slack.stub.named("views.open")), len(slack.stub.named("views.update"))
+    reply = await slack.command(text, user_id=user_id, channel_id=channel_id)
+    assert reply.status == 200 and reply.seconds < 3
+    await slack.stub.wait_for("views.open", opened + 1)
+    calls = await slack.stub.wait_for("views.update", updated + 1)
+    return {**calls[-1].args["view"], "id": "V1"}
+
+
+async def submit(
+    slack: Harness, view: dict[str, Any], values: dict[str, Any], user_id: str = "U1"
+) -> dict[str, Any]:
+    return await next_view(
+        slack, await slack.payload(slack.view_submission(view, values, user_id=user_id))
+    )
+
+
 USERS = {
     "U1": user("U1", "marta.ruiz@brightline-it.example", "en-US"),
     "U2": user("U2", "dan.okafor@brightline-it.example", "es-ES", "Europe/Madrid"),

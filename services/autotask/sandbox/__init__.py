@@ -13,15 +13,21 @@ from services.autotask.sandbox.seed import (
     build_tenant,
 )
 from services.autotask.sandbox.tenant import Tenant
-from services.autotask.sandbox.transport import Fault, FaultyTransport, SandboxTransport
+from services.autotask.sandbox.transport import (
+    FAULT_KINDS,
+    Fault,
+    RandomFaults,
+    SandboxTransport,
+)
 from services.autotask.zones import Credentials
 
 __all__ = [
+    "FAULT_KINDS",
     "SANDBOX_INTEGRATION_CODE",
     "SANDBOX_SECRET",
     "SANDBOX_USERNAME",
     "Fault",
-    "FaultyTransport",
+    "RandomFaults",
     "SandboxTransport",
     "Tenant",
     "build_tenant",

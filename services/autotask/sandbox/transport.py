@@ -3,7 +3,8 @@
 The real ``AutotaskClient`` talks to it exactly as to Autotask, so everything above the wire
 (zone discovery, paging, retries, error mapping) is exercised. Switches for tests and benchmarks:
 ``latency`` (seconds per call, held while "in flight"), ``fail_next`` (scripted failures, before or
-after the write lands), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
+after the write lands), ``random_faults`` (a share of all calls fail, each as one of
+``FAULT_KINDS``), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
 
 Company webhooks: the tenant's ``CompanyWebhooks`` call out when a watched company field changes,
 from a background task (``sandbox/webhooks.py``; ``transport.webhooks`` drains or deactivates them).
@@ -88,6 +89,7 @@ class Fault:
     timeout: bool = False
     after_write: bool = False
     path: str | None = None  # e.g. "Contracts" hits the create, not "Contracts/query"
+    body: bool = True  # False: a bare status with no body at all, as a proxy in front answers
 
     def matches(self, method: str, entity: str, path: str = "") -> bool:
         return (
@@ -95,6 +97,40 @@ class Fault:
             and (self.entity is None or self.entity.lower() == entity.lower())
             and (self.path is None or self.path.lower() == path.lower())
         )
+
+
+FAULT_KINDS = ("thread_limit", "threshold", "500_no_body", "timeout", "answer_lost")
+
+
+@dataclass
+class RandomFaults:
+    """About ``rate`` of the API calls fail, evenly among ``FAULT_KINDS``: the thread limit
+    (429 Itgenatr005), the hourly threshold (429), a 500 with no body, a timeout before the call
+    lands, and a write that lands but whose answer is lost (a bare 500 after the commit; on a read,
+    which lands nothing, it is a 500 with no body). ``injected`` counts them by kind."""
+
+    rate: float
+    seed: int = 7
+    injected: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def draw(self, method: str, path: str) -> Fault | None:
+        if self._rng.random() >= self.rate:
+            return None
+        kind = self._rng.choice(FAULT_KINDS)
+        writing = method in ("POST", "PATCH", "PUT", "DELETE") and "/query" not in path.lower()
+        if kind == "answer_lost" and not writing:
+            kind = "500_no_body"
+        self.injected[kind] += 1
+        if kind == "thread_limit":
+            return Fault(429, [THREAD_LIMIT_TEXT.format(n=3)])
+        if kind == "threshold":
+            return Fault(429, [HOURLY_LIMIT_TEXT.format(n=10_000)])
+        if kind == "timeout":
+            return Fault(timeout=True)
+        return Fault(500, [], body=False, after_write=kind == "answer_lost")
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):
@@ -116,6 +152,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self._clock = clock
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        self.random_faults: RandomFaults | None = None
         self.in_flight: dict[str, int] = defaultdict(int)
         self.peak_in_flight: dict[str, int] = defaultdict(int)
         self.thread_limit_rejections = 0
@@ -188,7 +225,7 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             try:
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                fault = self._take_fault(method, entity, rest)
+                fault = self._take_fault(method, entity, rest) or self._random_fault(method, rest)
                 if fault and not fault.after_write:
                     raise _fault_error(fault, request)
                 status, payload = self._route(method, rest, body, request, actor)
@@ -199,6 +236,8 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         except SandboxError as exc:
             call.status = exc.status
             self._log(call)
+            if not exc.body:
+                return httpx.Response(exc.status, headers=exc.headers)
             return _reply(exc.status, {"errors": exc.errors}, exc.headers)
         call.status = status
         self._log(call)
@@ -214,6 +253,9 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             if fault.matches(method, entity, path):
                 return self.faults.pop(i)
         return None
+
+    def _random_fault(self, method: str, path: str) -> Fault | None:
+        return self.random_faults.draw(method, path) if self.random_faults else None
 
     def _zone_information(self, request: httpx.Request) -> httpx.Response:
         user = (request.url.params.get("user") or "").lower()
@@ -406,33 +448,6 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         }
 
 
-class FaultyTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport and injects random 500s, 429s and timeouts before the call lands."""
-
-    def __init__(
-        self, inner: httpx.AsyncBaseTransport, *, rate: float = 0.1, seed: int = 7
-    ) -> None:
-        self.inner = inner
-        self.rate = rate
-        self._rng = random.Random(seed)
-        self.injected: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._rng.random() < self.rate and not request.url.path.lower().endswith(
-            "zoneinformation"
-        ):
-            kind = self._rng.choice(["500", "429", "timeout"])
-            self.injected[kind] += 1
-            if kind == "timeout":
-                raise httpx.ReadTimeout("injected timeout", request=request)
-            if kind == "429":
-                return _reply(
-                    429, {"errors": [THREAD_LIMIT_TEXT.format(n=3)]}, {"Retry-After": "0"}
-                )
-            return _reply(500, {"errors": ["An unexpected error has occurred. Error ID: 9000"]})
-        return await self.inner.handle_async_request(request)
-
-
 def _bucket(rest: str) -> str:
     """The thread-limit bucket: the entity endpoint, the child entity for child URLs."""
     parts = rest.split("/")
@@ -471,7 +486,7 @@ def _replace_all(entity: str, body: dict[str, Any]) -> dict[str, Any]:
 def _fault_error(fault: Fault, request: httpx.Request) -> Exception:
     if fault.timeout:
         return httpx.ReadTimeout("injected timeout", request=request)
-    return SandboxError(fault.status, list(fault.errors))
+    return SandboxError(fault.status, list(fault.errors), body=fault.body)
 
 
 def _reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> httpx.Response:

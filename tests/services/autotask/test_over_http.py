@@ -10,8 +10,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.sandbox_server import create_sandbox_app
 from services.autotask.client import AutotaskClient
-from services.autotask.errors import BusinessRuleError
+from services.autotask.errors import AutotaskError, BusinessRuleError
 from services.autotask.filters import field
+from services.autotask.limits import RetryPolicy
 from services.autotask.models import Company, Contact
 from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
 from tests.autotask_api import ConformanceRecorder
@@ -52,3 +53,25 @@ async def test_paging_writes_and_errors_work_over_real_http(
             "POST /V1.0/Companies/query: filter field 'nope' is not a documented Companies field"
         ]
     assert any(c.path == "Contacts/query" for c in transport.calls)
+
+
+async def test_random_faults_are_switched_on_and_off_over_http(
+    served: tuple[str, SandboxTransport],
+) -> None:
+    base_url, transport = served
+    control = base_url.replace("/ATServicesRest/", "/_sandbox/faults")
+    async with httpx.AsyncClient() as http:
+        refused = await http.post(control, json={"rate": 2})
+        assert refused.status_code == 400 and transport.random_faults is None
+        on = await http.post(control, json={"rate": 1, "seed": 3})
+        assert on.json()["kinds"] == ["thread_limit", "threshold", "500_no_body", "timeout",
+                                      "answer_lost"]  # fmt: skip
+        client = AutotaskClient(sandbox_credentials(), http_client=http, base_url=base_url,
+                                retry=RetryPolicy(max_retries=0))  # fmt: skip
+        with pytest.raises(AutotaskError):
+            await client.get("Companies", 1)
+        assert transport.random_faults is not None
+        assert sum(transport.random_faults.injected.values()) == 1
+        await http.post(control, json={"rate": 0})
+        assert transport.random_faults is None
+        assert await client.get("Companies", 1) is not None
