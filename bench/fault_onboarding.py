@@ -32,6 +32,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -162,7 +163,7 @@ async def onboard(
     """One onboarding by a person in Slack, from ``/onboard`` to applied (or giving up).
     ``step_retries``: ``RUN_STEP_RETRIES`` (the bot's default unless given)."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    settings = {} if step_retries is None else {"run_step_retries": step_retries}
+    settings: dict[str, Any] = {} if step_retries is None else {"run_step_retries": step_retries}
     async with running_bot(folder, **settings) as slack:
         slack.container.autotask.retry = NO_DELAY_RETRIES
         slack.container.runner.step_backoff = RetryPolicy(base_delay=0.0, max_delay=0.0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fault_onboarding import FAULT_KINDS, duplicate_rows, main, run
-from services.autotask.sandbox import build_tenant
+from bench.fault_onboarding import duplicate_rows, main, run
+from services.autotask.sandbox import FAULT_KINDS, build_tenant
 from tests.onboarding_support import company_id, technicians
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from services.autotask.sandbox import Fault
-from tests.handlers.slack.test_flow import open_form, submit
 from tests.onboarding_support import company_id
-from tests.slack_harness import Harness, running_bot
+from tests.slack_harness import Harness, open_form, running_bot, submit
 from tests.slack_stub import checkbox, radio, select, state
 
 DENIED = "The logged in Resource does not have the adequate permissions"

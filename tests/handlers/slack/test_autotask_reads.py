@@ -3,9 +3,8 @@ within a minute uses the plan the Review showed, so the company's state is read 
 
 from __future__ import annotations
 
-from tests.handlers.slack.test_flow import open_form, submit
 from tests.onboarding_support import company_id
-from tests.slack_harness import Harness
+from tests.slack_harness import Harness, open_form, submit
 from tests.slack_stub import checkbox, radio, select, state
 
 

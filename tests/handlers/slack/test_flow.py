@@ -11,7 +11,6 @@ from sqlalchemy import select as sql_select
 from services.store.tables import Onboarding
 from tests.onboarding_support import company_id, contacts_of, devices_of, resource_id, technicians
 from tests.slack_harness import Harness, open_form, submit
-from tests.slack_harness import next_view as next_view  # the flow helpers live in the harness
 from tests.slack_stub import (
     button_value,
     checkbox,

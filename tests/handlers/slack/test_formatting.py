@@ -10,9 +10,9 @@ from typing import Any
 
 from handlers.slack.mrkdwn import literal
 from services.autotask.sandbox import Fault
-from tests.handlers.slack.test_flow import break_fix_review, open_form, submit
+from tests.handlers.slack.test_flow import break_fix_review
 from tests.onboarding_support import company_id, contacts_of
-from tests.slack_harness import Harness
+from tests.slack_harness import Harness, open_form, submit
 from tests.slack_stub import (
     button_value,
     checkbox,

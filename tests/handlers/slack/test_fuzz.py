@@ -20,10 +20,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from handlers.slack.ids import Action
-from tests.handlers.slack.test_flow import next_view, open_form, submit
 from tests.onboarding_support import company_id, writes
 from tests.slack_checks import ErrorLog
-from tests.slack_harness import Harness
+from tests.slack_harness import Harness, next_view, open_form, submit
 from tests.slack_stub import checkbox, date_input, multi, radio, select, state, static, text_input
 
 EXAMPLES = 300

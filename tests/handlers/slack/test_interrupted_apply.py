@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from services.store import repositories as repo
 from services.store.tables import Draft
-from tests.handlers.slack.test_flow import break_fix_review, next_view
-from tests.slack_harness import Harness
+from tests.handlers.slack.test_flow import break_fix_review
+from tests.slack_harness import Harness, next_view
 from tests.slack_stub import signed
 
 

@@ -10,10 +10,9 @@ import re
 from pathlib import Path
 
 from services.autotask.sandbox import SANDBOX_INTEGRATION_CODE, SANDBOX_SECRET
-from tests.handlers.slack.test_flow import open_form, submit
 from tests.log_capture import everything_logged
 from tests.onboarding_support import company_id, contacts_of, reset_database
-from tests.slack_harness import running_bot
+from tests.slack_harness import open_form, running_bot, submit
 from tests.slack_stub import SIGNING_SECRET, checkbox, multi, radio, select, state, static
 
 BOT_TOKEN = "xoxb-test-token"  # the harness's

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.slack.test_flow import next_view, open_form, submit
 from tests.onboarding_support import company_id
-from tests.slack_harness import Harness, running_bot
+from tests.slack_harness import Harness, next_view, open_form, running_bot, submit
 from tests.slack_stub import shown_state, static
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples" / "playbooks"

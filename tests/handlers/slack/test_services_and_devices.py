@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.handlers.slack.test_flow import people_page, submit
+from tests.handlers.slack.test_flow import people_page
 from tests.onboarding_support import company_id
-from tests.slack_harness import Harness
+from tests.slack_harness import Harness, submit
 from tests.slack_stub import (
     date_input,
     multi,

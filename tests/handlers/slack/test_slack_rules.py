@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from services.store import repositories as repo
-from tests.handlers.slack.test_flow import break_fix_review, open_form, people_page, submit
+from tests.handlers.slack.test_flow import break_fix_review, people_page
 from tests.onboarding_support import company_id, contacts_of
-from tests.slack_harness import Harness
+from tests.slack_harness import Harness, open_form, submit
 from tests.slack_stub import (
     checkbox,
     command_body,

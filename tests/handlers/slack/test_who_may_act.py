@@ -11,9 +11,9 @@ from typing import Any
 from services.autotask.sandbox import Fault
 from services.store import repositories as repo
 from services.store.tables import Onboarding
-from tests.handlers.slack.test_flow import break_fix_review, open_form, people_page, submit
+from tests.handlers.slack.test_flow import break_fix_review, people_page
 from tests.onboarding_support import company_id, contacts_of, writes
-from tests.slack_harness import Harness, running_bot
+from tests.slack_harness import Harness, open_form, running_bot, submit
 from tests.slack_stub import (
     button_value,
     checkbox,
