@@ -29,9 +29,13 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # thread, outside any run's context) at DEBUG.
 # slack_sdk logs every Web API request and response body at DEBUG (a chat.postMessage carries
 # the Client Portal password DM), Bolt every ack's body and Socket Mode every payload: their DEBUG
-# is never on, whatever LOG_LEVEL says.
+# is never on, whatever LOG_LEVEL says. APScheduler says at INFO that it added, ran and finished
+# each job (every minute), and the Agents SDK prints its connection table over a dozen lines at
+# start-up: a job's failure is still logged (ERROR), and `onboard-bot run` says Teams' mode itself.
 QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "alembic": logging.WARNING,
-         "aiosqlite": logging.INFO, "slack_sdk": logging.INFO, "slack_bolt": logging.INFO}  # fmt: skip
+         "aiosqlite": logging.INFO, "slack_sdk": logging.INFO, "slack_bolt": logging.INFO,
+         "apscheduler": logging.WARNING,
+         "microsoft_agents.hosting.core.authorization.connection_manager": logging.WARNING}  # fmt: skip
 
 
 class RunContext(logging.Filter):

@@ -3,6 +3,7 @@ the replica, and no secret ever appears."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -122,3 +123,18 @@ def test_text_format_redacts_too(tmp_path: Path) -> None:
     finally:
         logging.getLogger().removeHandler(handler)
     assert stream.getvalue().endswith(f"WARNING x: token={REDACTED}\n")
+
+
+async def test_start_up_prints_what_a_person_needs_and_no_library_chatter(tmp_path: Path) -> None:
+    """The first screen of `onboard-bot run` is read by a person setting it up: the scheduler's
+    per-job lines and the Teams SDK's connection table used to bury it."""
+    from tests.process import bot_process
+
+    async with bot_process(tmp_path, {}) as bot:
+        await bot.wait_for_output("Teams:")
+        await asyncio.sleep(1.5)  # the scheduler's first jobs run right after start-up
+        assert await bot.stop() == 0
+    printed = "\n".join(bot.output)
+    assert "Autotask: built-in SANDBOX" in printed and "listening on" in printed
+    assert "apscheduler" not in printed and "Adding job tentatively" not in printed
+    assert "Connections Map" not in printed
