@@ -41,6 +41,8 @@ from bot.container import Container
 from bot.settings import Settings
 from handlers.teams.deps import TeamsDeps
 from handlers.teams.proactive import TeamsSender
+from handlers.teams.references import PLATFORM
+from handlers.teams.run.presenter import TeamsPresenter
 from services.conversations import Conversations
 from services.directory import Directory
 from services.i18n import Translator
@@ -107,9 +109,11 @@ def build_teams(container: Container) -> TeamsBot:
     deps = TeamsDeps(
         directory=Directory(container.reference, settings.onboarders),
         conversations=Conversations(container.db),
+        service=container.onboarding,
     )
     handlers.teams.register(app, teams, deps)
     sender = TeamsSender(adapter, None if anonymous else settings.teams_app_id)
+    container.presenters.register(PLATFORM, TeamsPresenter(sender, deps.conversations))
     return TeamsBot(app, adapter, auth, sender, deps, anonymous)
 
 

@@ -10,10 +10,12 @@ from typing import Any
 from microsoft_agents.hosting.core import AgentApplication
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 
-from handlers.teams import activities, dialogs
+from handlers.teams import activities, dialogs, form, run
 from handlers.teams.deps import TeamsDeps
 
 
 def register(app: AgentApplication[Any], teams: TeamsAgentExtension[Any], deps: TeamsDeps) -> None:
     activities.register(app, deps)
     dialogs.register(app, teams, deps)
+    form.register(app, teams, deps)
+    run.register(app, deps)

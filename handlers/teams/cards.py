@@ -12,6 +12,8 @@ from typing import Any
 from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
+    ExecuteAction,
+    OpenUrlAction,
     RichTextBlock,
     SubmitAction,
     SubmitActionData,
@@ -35,7 +37,10 @@ def text(value: str, *, heading: bool = False, subtle: bool = False) -> RichText
     return RichTextBlock(inlines=[run])
 
 
-def card(body: Sequence[CardElement], actions: list[SubmitAction] | None = None) -> dict[str, Any]:
+Button = SubmitAction | ExecuteAction | OpenUrlAction
+
+
+def card(body: Sequence[CardElement], actions: Sequence[Button] | None = None) -> dict[str, Any]:
     """The card as the JSON dict Teams receives (the SDK passes a dict through unchanged)."""
     built = AdaptiveCard(version=VERSION, body=list(body), actions=list(actions or []) or None)
     return built.model_dump(exclude_none=True, by_alias=True)
@@ -70,15 +75,6 @@ def onboard_card(t: Translator, company: str | None) -> dict[str, Any]:
         [text(t("teams.title"), heading=True), text(intro)],
         [open_dialog(t("teams.open_form"), Verb.OPEN_FORM, company=company or "")],
     )
-
-
-def form_coming_card(t: Translator, company: str | None) -> dict[str, Any]:
-    """What the dialog shows until the onboarding form reaches Teams."""
-    body = [text(t("teams.title"), heading=True)]
-    if company:
-        body.append(text(company, subtle=True))
-    body.append(text(t("teams.form_coming")))
-    return card(body, [submit(t("teams.close"), Verb.CLOSE_FORM)])
 
 
 def notice_card(t: Translator, message: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from services.directory import Person
+from services.onboarding.actor import Actor
 
 if TYPE_CHECKING:
     from handlers.teams.deps import TeamsDeps
@@ -64,3 +65,14 @@ async def onboarder(context: TurnContext, deps: TeamsDeps) -> tuple[Member, Pers
     """The member and what ONBOARDERS (or their Autotask resource) says about them."""
     who = await member(context, deps)
     return who, await deps.directory.person(who.email)
+
+
+PLATFORM = "teams"
+
+
+async def actor(context: TurnContext, deps: TeamsDeps) -> Actor:
+    """The person behind an activity as the onboarding service checks them: the Teams user id
+    the connector vouched for and the e-mail Teams gave for it, never anything a card carries."""
+    who = await member(context, deps)
+    return await deps.service.identify(platform=PLATFORM, user_id=who.id, email=who.email,
+                                       locale=context.activity.locale or "en")  # fmt: skip

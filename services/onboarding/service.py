@@ -380,16 +380,25 @@ class OnboardingService:
             raise
         return await self.runs.run(onboarding_id, fresh=True)
 
-    async def retry(self, actor: Actor, onboarding_id: str) -> RunReport:
+    async def retry(
+        self,
+        actor: Actor,
+        onboarding_id: str,
+        *,
+        on_accepted: Callable[[], Awaitable[None]] | None = None,
+    ) -> RunReport:
         """Run a failed, cancelled or interrupted onboarding again: Autotask is re-read, done
         steps are never redone, and its progress message is updated in place. Only for its
-        requester (or an onboarding administrator)."""
+        requester (or an onboarding administrator). ``on_accepted`` is awaited once the person
+        is checked, before the run: a front-end with a deadline answers there."""
         actor = await self._authorize(actor)
         async with self.db.transaction() as session:
             onboarding = await self._requested(session, actor, onboarding_id)
             if onboarding.status == "cancelled":
                 onboarding.cancel_requested = False  # Retry means: carry on
             onboarding.pickups = 0  # a person decided: automatic resumes start counting again
+        if on_accepted is not None:
+            await on_accepted()
         return await self.runs.run(onboarding_id, fresh=False)
 
     async def cancel(self, actor: Actor, onboarding_id: str) -> bool:

@@ -5,23 +5,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.handlers.teams.form_support import inputs, texts
 from tests.handlers.teams.reading import dialog_card, words
+from tests.onboarding_support import company_id
 from tests.teams_harness import Harness, running_bot
 from tests.teams_stub import channel, invoke
 
 OPEN = {"msteams": {"type": "task/fetch"}, "verb": "onboard.open", "company": "Acme Dental"}
 
 
-async def test_the_button_opens_the_dialog_for_the_company_it_named(teams: Harness) -> None:
+async def test_the_button_opens_the_form_on_the_company_it_named(teams: Harness) -> None:
     reply = await teams.post(invoke("task/fetch", OPEN, teams.stub.url))
 
     assert reply.status == 200 and reply.seconds < 5
     assert reply.body["task"]["value"]["title"] == "Onboard a client"
     card = dialog_card(reply.body)
-    assert words(card)[:2] == ["Onboard a client", "Acme Dental"]
-    assert "on its way to Teams" in words(card)[2]
-    (close,) = card["actions"]
-    assert close["data"] == {"verb": "onboard.close"}
+    assert texts(card)[0] == "Client · 1/4"
+    acme = company_id(teams.sandbox.tenant, "Acme Dental")
+    company = inputs(card)["company"]
+    assert company["value"] == str(acme)
+    assert company["choices"] == [{"title": "Acme Dental", "value": str(acme)}]
+    assert [a["title"] for a in card["actions"]] == ["Update the page", "Next"]
 
 
 async def test_closing_the_dialog_is_answered(teams: Harness) -> None:
@@ -64,7 +68,7 @@ async def test_slow_autotask_never_keeps_teams_waiting(tmp_path: Path) -> None:
         await teams.settle()  # the look-up went on in the background and filled the cache
         again = await teams.post(invoke("task/fetch", OPEN, teams.stub.url))
         assert again.status == 200 and again.seconds < 5
-        assert words(dialog_card(again.body))[1] == "Acme Dental"
+        assert "company" in inputs(dialog_card(again.body))
 
         submit = await teams.post(invoke("task/submit", {"verb": "onboard.close"}, teams.stub.url))
         assert submit.status == 200 and submit.seconds < 5
