@@ -10,10 +10,11 @@ from typing import Any
 from microsoft_agents.hosting.core import AgentApplication
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 
-from handlers.teams import activities, dialogs
+from handlers.teams import activities, dialogs, reminders
 from handlers.teams.deps import TeamsDeps
 
 
 def register(app: AgentApplication[Any], teams: TeamsAgentExtension[Any], deps: TeamsDeps) -> None:
     activities.register(app, deps)
     dialogs.register(app, teams, deps)
+    reminders.register(app, deps)

@@ -8,12 +8,14 @@ from handlers.background import Background
 from handlers.teams.people import Member
 from services.conversations import Conversations
 from services.directory import Directory
+from services.reminders.service import Reminders
 
 
 @dataclass
 class TeamsDeps:
     directory: Directory
     conversations: Conversations
+    reminders: Reminders | None = None  # the reminder card's buttons; None: no reminders here
     invoke_budget: float = 4.0  # seconds of work before an invoke answer; Teams waits 5
     member_ttl: float = 600.0
     background: Background = field(default_factory=Background)
