@@ -1,7 +1,8 @@
 """Chat-platform clients the services use outside any request: the Slack Web API client, the
-invoice reminders built on it, and the Slack run presenter. Built once per process, whichever
-front-end applies onboardings: a terminal apply with Slack configured DMs the billing
-administrators too, and a terminal ``--resume`` of a Slack onboarding updates its message."""
+invoice reminders on Slack, Teams or both (``services/reminders/routing.py`` picks per person), and
+the Slack run presenter. Built once per process, whichever front-end applies onboardings: a
+terminal apply with a chat platform configured reminds the billing administrators too, and a
+terminal ``--resume`` of a Slack onboarding updates its message."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.teams_outbound import TeamsOutbound
 from handlers.slack.reminders.notifier import SlackNotifier
 from handlers.slack.run.presenter import SlackPresenter
+from handlers.teams.reminders.notifier import TeamsNotifier
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
+from services.conversations import Conversations
 from services.onboarding.presenter import Presenters
+from services.reminders.notifier import Notifier
 from services.reminders.policy import BusinessHours
+from services.reminders.routing import RoutingNotifier
 from services.reminders.service import Reminders
 from services.store.db import Database
 
@@ -34,9 +40,22 @@ def web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def slack_reminders(
+def notifiers(
+    slack: AsyncWebClient | None, teams: TeamsOutbound | None, db: Database
+) -> RoutingNotifier | None:
+    """Every configured platform's notifier, Slack before Teams (the order ``routing.py`` tries
+    when the onboarding's own platform cannot find someone); ``None`` without any."""
+    platforms: dict[str, Notifier] = {}
+    if slack is not None:
+        platforms["slack"] = SlackNotifier(slack)
+    if teams is not None:
+        platforms["teams"] = TeamsNotifier(teams.sender, Conversations(db))
+    return RoutingNotifier(platforms) if platforms else None
+
+
+def chat_reminders(
     settings: Settings,
-    client: AsyncWebClient,
+    notifier: RoutingNotifier,
     *,
     autotask: AutotaskClient,
     reference: ReferenceData,
@@ -46,7 +65,7 @@ def slack_reminders(
         client=autotask,
         reference=reference,
         db=db,
-        notifier=SlackNotifier(client),
+        notifier=notifier,
         hours=BusinessHours.parse(settings.reminder_hours, settings.reminder_weekdays,
                                   settings.reminder_interval_hours, settings.reminder_default_tz),
         escalate_after=settings.reminder_escalate_after,

@@ -1,5 +1,6 @@
 """Builds the services from settings: the real Autotask or the sandbox, the database, caches, the
-onboarding service, and (when Slack is configured) the reminders it starts after every run."""
+onboarding service, and (when Slack, Teams or both are configured) the reminders it starts after
+every run."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.chat import present_runs_in_slack, slack_reminders, web_client
+from bot.chat import chat_reminders, notifiers, present_runs_in_slack, web_client
 from bot.drain import Drain
 from bot.settings import Settings
+from bot.teams_outbound import TeamsOutbound, build_outbound
 from services.autotask.client import AutotaskClient
 from services.autotask.limits import CallSlots, EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
@@ -54,6 +56,7 @@ class Container:
     sandbox: SandboxTransport | None
     drain: Drain
     slack: AsyncWebClient | None = None
+    teams: TeamsOutbound | None = None  # the Teams adapter and proactive sender, when configured
     reminders: Reminders | None = None  # when a chat platform that can deliver them is configured
     webhooks: CompanyWebhookRegistry | None = None  # the Autotask company webhook (registration)
     callbacks: CallbackReceiver | None = None  # its callouts; None unless PUBLIC_URL and secret
@@ -123,9 +126,11 @@ async def build(
     options.playbooks = playbooks.offered  # the first page's playbook choice
     directory = Directory(reference, settings.onboarders, settings.onboarding_admins)
     slack = web_client(settings) if settings.slack_mode != "off" else None
+    teams = build_outbound(settings) if settings.teams_mode != "off" else None
+    notifier = notifiers(slack, teams, db)
     reminders = (
-        slack_reminders(settings, slack, autotask=autotask, reference=reference, db=db)
-        if slack is not None
+        chat_reminders(settings, notifier, autotask=autotask, reference=reference, db=db)
+        if notifier is not None
         else None
     )
     presenters = Presenters()
@@ -139,7 +144,7 @@ async def build(
         runner=runner, options=options, directory=directory, presenters=presenters,
         onboarding=onboarding, playbooks=playbooks,
         sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
-        slack=slack, reminders=reminders, drain=Drain(),
+        slack=slack, teams=teams, reminders=reminders, drain=Drain(),
     )  # fmt: skip
     _webhooks(container)
     try:

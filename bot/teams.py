@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.web import NotAppKeyWarning
 from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse
-from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import (
     CloudAdapter,
     jwt_authorization_decorator,
@@ -32,13 +31,11 @@ from microsoft_agents.hosting.core import (
     TurnContext,
     TurnState,
 )
-from microsoft_agents.hosting.core.authorization import AuthTypes
-from microsoft_agents.hosting.core.security import OutboundHostValidator
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 
 import handlers.teams
 from bot.container import Container
-from bot.settings import Settings
+from bot.teams_outbound import build_outbound
 from handlers.teams.deps import TeamsDeps
 from handlers.teams.proactive import TeamsSender
 from handlers.teams.references import PLATFORM
@@ -68,23 +65,6 @@ TEAMS = web.AppKey("teams", TeamsBot)
 AUTHORIZED = web.RequestKey("teams_authorized", bool)  # the token passed; what follows is the turn
 
 
-def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
-    if settings.teams_mode != "authenticated":
-        return AgentAuthConfiguration(anonymous_allowed=True)
-    assert settings.teams_app_password is not None
-    return AgentAuthConfiguration(
-        auth_type=AuthTypes.client_secret,
-        client_id=settings.teams_app_id,
-        tenant_id=settings.teams_tenant_id,
-        client_secret=settings.teams_app_password.get_secret_value(),
-        anonymous_allowed=False,
-    )
-
-
-def connection_manager(auth: AgentAuthConfiguration) -> MsalConnectionManager:
-    return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
-
-
 def build_teams(container: Container) -> TeamsBot:
     settings = container.settings
     anonymous = settings.teams_mode != "authenticated"
@@ -92,13 +72,8 @@ def build_teams(container: Container) -> TeamsBot:
         logging.getLogger(
             "microsoft_agents.hosting.core.connector.client.user_token_client"
         ).setLevel(logging.ERROR)
-    auth = auth_configuration(settings)
-    connections = connection_manager(auth)
-    adapter = CloudAdapter(
-        connection_manager=connections,
-        # With credentials, replies only ever go to Microsoft's own service hosts.
-        host_validator=None if anonymous else OutboundHostValidator(enabled=True),
-    )
+    outbound = container.teams or build_outbound(settings)  # one adapter for requests and sends
+    auth, connections, adapter = outbound.auth, outbound.connections, outbound.adapter
     adapter.on_turn_error = _on_turn_error
     app = AgentApplication[TurnState](
         storage=MemoryStorage(),  # SDK turn state only; everything we keep is in our database
@@ -110,11 +85,11 @@ def build_teams(container: Container) -> TeamsBot:
         directory=Directory(container.reference, settings.onboarders),
         conversations=Conversations(container.db),
         service=container.onboarding,
+        reminders=container.reminders,
     )
     handlers.teams.register(app, teams, deps)
-    sender = TeamsSender(adapter, None if anonymous else settings.teams_app_id)
-    container.presenters.register(PLATFORM, TeamsPresenter(sender, deps.conversations))
-    return TeamsBot(app, adapter, auth, sender, deps, anonymous)
+    container.presenters.register(PLATFORM, TeamsPresenter(outbound.sender, deps.conversations))
+    return TeamsBot(app, adapter, auth, outbound.sender, deps, anonymous)
 
 
 def mount(web_app: web.Application, bot: TeamsBot) -> None:

@@ -9,7 +9,8 @@ from microsoft_agents.authentication.msal import MsalAuth
 
 from bot.doctor import Check
 from bot.settings import Settings
-from bot.teams import ROUTE, auth_configuration
+from bot.teams import ROUTE
+from bot.teams_outbound import auth_configuration
 
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 TENANT_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")

@@ -29,6 +29,8 @@ class Conversation:
     team_id: str | None = None
     locale: str | None = None
     removed: bool = False
+    email: str | None = None  # a personal chat's member (how reminders find them)
+    tz: str | None = None  # their IANA time zone, when the platform says it
 
 
 def _conversation(row: ChatConversation) -> Conversation:
@@ -43,6 +45,8 @@ def _conversation(row: ChatConversation) -> Conversation:
         team_id=row.team_id,
         locale=row.locale,
         removed=row.removed_at is not None,
+        email=row.email,
+        tz=row.tz,
     )
 
 
@@ -61,6 +65,11 @@ class Conversations:
             "team_id": conversation.team_id,
             "locale": conversation.locale,
         }
+        # An activity without them (a member look-up that failed) keeps what was stored before.
+        if conversation.email:
+            values["email"] = conversation.email.strip().casefold()
+        if conversation.tz:
+            values["tz"] = conversation.tz
         async with self.db.transaction() as session:
             await repo.upsert_conversation(
                 session,
@@ -91,5 +100,13 @@ class Conversations:
         async with self.db.transaction() as session:
             row = await repo.personal_conversation(
                 session, platform=platform, user_id=user_id, directory_id=directory_id
+            )
+        return _conversation(row) if row is not None else None
+
+    async def personal_by_email(self, *, platform: str, email: str) -> Conversation | None:
+        """The personal chat with the bot of the member with this e-mail (any case), if any."""
+        async with self.db.transaction() as session:
+            row = await repo.personal_conversation_by_email(
+                session, platform=platform, email=email.strip().casefold()
             )
         return _conversation(row) if row is not None else None

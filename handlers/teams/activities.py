@@ -23,11 +23,11 @@ def register(app: AgentApplication[Any], deps: TeamsDeps) -> None:
     async def remember_first_use(context: TurnContext, state: Any) -> bool:
         """A message or a button press makes its conversation reachable later (stored once a
         process); install and uninstall events are handled by their own routes."""
-        if context.activity.channel_id == "msteams" and context.activity.type in (
-            "message",
-            "invoke",
-        ):
-            deps.background.run(references.remember(context.activity, deps))
+        activity = context.activity
+        turn = activity.channel_id == "msteams" and activity.type in ("message", "invoke")
+        if turn and not references.known(activity, deps):
+            email = await references.member_email(context, deps)  # while the connector is open
+            deps.background.run(references.remember(activity, deps, email=email))
         return True
 
     async def onboard(context: TurnContext, state: Any) -> None:
@@ -49,7 +49,7 @@ def register(app: AgentApplication[Any], deps: TeamsDeps) -> None:
 
     async def members_added(context: TurnContext, state: Any) -> None:
         if _bot_among(context.activity, context.activity.members_added):
-            await references.remember(context.activity, deps, force=True)
+            await references.remember_turn(context, deps, force=True)
             await context.send_activity(Translator(context.activity.locale)("teams.welcome"))
 
     async def members_removed(context: TurnContext, state: Any) -> None:
@@ -61,7 +61,7 @@ def register(app: AgentApplication[Any], deps: TeamsDeps) -> None:
         if action.startswith("remove"):
             await references.forget(context.activity, deps)
         elif action.startswith("add"):
-            await references.remember(context.activity, deps, force=True)
+            await references.remember_turn(context, deps, force=True)
 
     app.before_turn(remember_first_use)
     app.message(ONBOARD)(onboard)

@@ -9,6 +9,7 @@ from handlers.teams.people import Member
 from services.conversations import Conversations
 from services.directory import Directory
 from services.onboarding.service import OnboardingService
+from services.reminders.service import Reminders
 
 
 @dataclass
@@ -16,6 +17,7 @@ class TeamsDeps:
     directory: Directory
     conversations: Conversations
     service: OnboardingService
+    reminders: Reminders | None = None  # the reminder card's buttons; None: no reminders here
     invoke_budget: float = 4.0  # seconds of work before an invoke answer; Teams waits 5
     member_ttl: float = 600.0
     background: Background = field(default_factory=Background)

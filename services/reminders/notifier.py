@@ -1,4 +1,5 @@
-"""What the reminders need from a chat platform; Slack fills it in ``handlers/slack/``."""
+"""What the reminders need from a chat platform; Slack and Teams fill it in ``handlers/``, and
+``services/reminders/routing.py`` chooses between them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ class ChatUser:
     id: str
     tz: str | None
     locale: str
+    platform: str = ""  # set by the router: the platform that found them
 
 
 @dataclass(frozen=True)

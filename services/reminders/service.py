@@ -39,6 +39,7 @@ from services.reminders.notifier import (
     ReminderCard,
 )
 from services.reminders.policy import BusinessHours
+from services.reminders.routing import RoutingNotifier, was_sent
 from services.store import repositories as repo
 from services.store.db import Database
 from services.store.tables import ReminderSchedule
@@ -69,7 +70,7 @@ class Reminders:
         client: AutotaskClient,
         reference: ReferenceData,
         db: Database,
-        notifier: Notifier,
+        notifier: Notifier | RoutingNotifier,
         hours: BusinessHours,
         escalate_after: int = 3,
         escalation_channel: str | None = None,
@@ -81,7 +82,8 @@ class Reminders:
         claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self.claim_lease = claim_lease
-        self.client, self.reference, self.db, self.notifier = client, reference, db, notifier
+        self.client, self.reference, self.db = client, reference, db
+        self.notifier = RoutingNotifier.of(notifier)  # Slack, Teams or both (routing.py's rule)
         self.hours, self.escalate_after, self.escalation_channel = (
             hours,
             escalate_after,
@@ -104,10 +106,11 @@ class Reminders:
             if onboarding is None:
                 return []
             billing_admins = [int(i) for i in onboarding.request.get("billing_admins") or []]
-            company_id, company_name, requester = (
+            company_id, company_name, requester, platform = (
                 onboarding.company_id,
                 onboarding.company_name,
                 onboarding.requested_by,
+                onboarding.platform,
             )
         company = (await read_companies(self.client, [company_id])).get(company_id)
         if company is None:
@@ -119,20 +122,20 @@ class Reminders:
         created: list[ReminderSchedule] = []
         claim = uuid.uuid4().hex  # claimed by this start until its first nudge is sent
         for email in await self._recipient_emails(billing_admins, company.owner_resource_id):
-            user = await self.notifier.find_user(email)
+            user = await self.notifier.find_user(email, prefer=platform)
             if user is None:
                 logger.warning(
                     "billing administrator %s has no chat account; the requester is told instead",
                     email,
                 )
-                await self.notifier.tell(
-                    requester, "reminder.no_chat_account", email=email, company=company_name
-                )
+                await self.notifier.tell(requester, "reminder.no_chat_account", platform=platform,
+                                         email=email, company=company_name)  # fmt: skip
                 continue
             async with self.db.transaction() as session:
                 row = ReminderSchedule(
                     onboarding_id=onboarding_id, company_id=company_id, company_name=company_name,
-                    recipient_email=email, platform_user_id=user.id, tz=user.tz, requester_id=requester,
+                    recipient_email=email, platform_user_id=user.id, platform=user.platform,
+                    tz=user.tz, requester_id=requester,
                     status="open", next_at=now + self.claim_lease, nudges=0, missing=missing,
                     message_ref={"locale": user.locale}, claim_token=claim,
                 )  # fmt: skip
@@ -243,7 +246,9 @@ class Reminders:
             if marked != 1:
                 return False  # closed meanwhile (Check now, the setup completed), or re-claimed
         card = self._card(row, "open", missing, nudge=number, zone=zone)
-        ref = await self.notifier.send_reminder(row.platform_user_id, card, locale)
+        ref = await self.notifier.send_reminder(
+            row.platform_user_id, card, locale, platform=row.platform
+        )
         message_ref = {**ref, "locale": locale}
         next_at = self.hours.after_nudge(self.clock(), row.tz)
         async with self.db.transaction() as session:
@@ -275,6 +280,8 @@ class Reminders:
                 row.platform_user_id,
                 row.nudges,
             )
+            onboarding = await repo.get_onboarding(session, onboarding_id=row.onboarding_id)
+            platform = onboarding.platform if onboarding else None
         params: dict[str, Any] = {
             "company": company,
             "admin": user or "",
@@ -282,7 +289,7 @@ class Reminders:
             "missing": missing,
         }
         if requester:
-            await self.notifier.tell(requester, "reminder.escalated", **params)
+            await self.notifier.tell(requester, "reminder.escalated", platform=platform, **params)
         if self.escalation_channel:
             await self.notifier.post_channel(
                 self.escalation_channel, "reminder.escalated", **params
@@ -317,13 +324,16 @@ class Reminders:
             row = siblings[0]
             requester, company, company_id = row.requester_id, row.company_name, row.company_id
             reference = request_reference(onboarding.request) if onboarding else None
+            platform = onboarding.platform if onboarding else None
         for ref, card in cards:
-            if ref.get("ts"):
+            if was_sent(ref):
                 await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
         if reference:
             await self._complete_todos(company_id, reference)
         if requester and reason == "complete":
-            await self.notifier.tell(requester, "reminder.complete", company=company)
+            await self.notifier.tell(
+                requester, "reminder.complete", platform=platform, company=company
+            )
         return True
 
     async def _complete_todos(self, company_id: int, reference: str) -> None:
@@ -413,7 +423,7 @@ class Reminders:
                 row.message_ref,
                 self._card(row, "open", missing, nudge=row.nudges, zone=zone),
             )
-        if ref.get("ts"):
+        if was_sent(ref):
             await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
 
     # Who may press which button. Check now only re-reads Autotask and shows the result in the
@@ -451,7 +461,7 @@ class Reminders:
                 self._card(row, "snoozed", list(row.missing), nudge=row.nudges, zone=zone),
             )
             until = row.next_at
-        if ref.get("ts"):
+        if was_sent(ref):
             await self.notifier.update_reminder(ref, card, ref.get("locale", "en"))
         return until
 
@@ -459,7 +469,15 @@ class Reminders:
         """ "Not mine": the reminder goes to another billing administrator, who is nudged now."""
         await self.authorize(reminder_id, by=by)
         zone = await self.client.zone()
-        user = await self.notifier.find_user(email)
+        async with self.db.transaction() as session:
+            found = await session.get(ReminderSchedule, reminder_id)
+            onboarding = (
+                await repo.get_onboarding(session, onboarding_id=found.onboarding_id)
+                if found
+                else None
+            )
+            platform = onboarding.platform if onboarding else None
+        user = await self.notifier.find_user(email, prefer=platform)
         if user is None:
             return False
         async with self.db.transaction() as session:
@@ -472,10 +490,11 @@ class Reminders:
             card = self._card(row, "handed", list(row.missing), nudge=row.nudges, zone=zone)
             card = ReminderCard(**{**card.__dict__, "handed_to": user.id})
             row.platform_user_id, row.recipient_email, row.tz = user.id, email, user.tz
+            row.platform = user.platform
             row.message_ref, row.nudges, row.escalated_at = {"locale": user.locale}, 0, None
             row.claim_token, row.sending_nudge = uuid.uuid4().hex, None  # its first nudge: ours
             missing, claim = list(row.missing), row.claim_token
-        if old_ref.get("ts") and old_user:
+        if was_sent(old_ref) and old_user:
             await self.notifier.update_reminder(old_ref, card, old_ref.get("locale", "en"))
         await self._nudge(row, missing, claim)
         return True

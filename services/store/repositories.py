@@ -464,6 +464,24 @@ async def personal_conversation(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def personal_conversation_by_email(
+    session: AsyncSession, *, platform: str, email: str
+) -> ChatConversation | None:
+    """The newest personal chat whose member has this (lower-cased) e-mail, if still installed."""
+    stmt = (
+        select(ChatConversation)
+        .where(
+            ChatConversation.platform == platform,
+            ChatConversation.kind == "personal",
+            ChatConversation.removed_at.is_(None),
+            ChatConversation.email == email,
+        )
+        .order_by(ChatConversation.updated_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def mark_conversation_removed(
     session: AsyncSession, *, platform: str, conversation_id: str
 ) -> int:

@@ -148,7 +148,9 @@ class ReminderSchedule(Base):
     company_id: Mapped[int] = mapped_column(Integer)
     recipient_resource_id: Mapped[int | None] = mapped_column(Integer)
     recipient_email: Mapped[str] = mapped_column(String(254))
-    platform_user_id: Mapped[str | None] = mapped_column(String(64))
+    platform_user_id: Mapped[str | None] = mapped_column(String(128))
+    # the chat platform platform_user_id is on ("slack", "teams"); None: from before Teams (Slack)
+    platform: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     next_at: Mapped[datetime] = mapped_column(index=True)
     nudges: Mapped[int] = mapped_column(Integer, default=0)
@@ -157,7 +159,7 @@ class ReminderSchedule(Base):
     missing: Mapped[list[Any]] = mapped_column(default=list)
     company_name: Mapped[str] = mapped_column(String(100), default="")
     tz: Mapped[str | None] = mapped_column(String(64))
-    requester_id: Mapped[str | None] = mapped_column(String(64))
+    requester_id: Mapped[str | None] = mapped_column(String(128))
     # The nudge being sent: set before the chat call, cleared after, so a crash in between is seen
     sending_nudge: Mapped[int | None] = mapped_column(Integer)
     # Set by each claim (a sweep, a start, a hand-over): a nudge is sent only under its claim
@@ -182,6 +184,8 @@ class ChatConversation(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[str | None] = mapped_column(String(400))
     locale: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))  # a personal chat's member, lower case
+    tz: Mapped[str | None] = mapped_column(String(64))  # IANA zone, when the platform says it
     reference: Mapped[dict[str, Any]] = mapped_column()
     removed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -191,6 +195,7 @@ class ChatConversation(Base):
         Index("ux_chat_conversations_id", "platform", "conversation_id", unique=True),
         Index("ix_chat_conversations_user", "platform", "user_id"),
         Index("ix_chat_conversations_directory", "platform", "directory_id"),
+        Index("ix_chat_conversations_email", "platform", "email"),
     )
 
 
