@@ -3,7 +3,12 @@
 The real ``AutotaskClient`` talks to it exactly as to Autotask, so everything above the wire
 (zone discovery, paging, retries, error mapping) is exercised. Switches for tests and benchmarks:
 ``latency`` (seconds per call, held while "in flight"), ``fail_next`` (scripted failures, before or
-after the write lands), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
+after the write lands), ``fault_rate`` (random faults: thread limit, 429, 500 without a body, a
+timeout), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
+
+``peak_in_flight`` is the most calls Autotask accepted at once per entity; ``peak_arrived`` counts
+the calls that arrived, rejected ones included, so it shows what the clients (every replica
+together) sent, even where the thread limit turned some away.
 
 Company webhooks: the tenant's ``CompanyWebhooks`` call out when a watched company field changes,
 from a background task (``sandbox/webhooks.py``; ``transport.webhooks`` drains or deactivates them).
@@ -107,9 +112,14 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         hourly_limit: int = 10_000,
         enforce_zone_host: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        fault_rate: float = 0.0,
+        fault_seed: int = 7,
     ) -> None:
         self.tenant = tenant
         self.latency = latency
+        self.fault_rate = fault_rate
+        self._faults_rng = random.Random(fault_seed)
+        self.injected: Counter[str] = Counter()
         self.thread_limit = thread_limit
         self.hourly_limit = hourly_limit
         self.enforce_zone_host = enforce_zone_host
@@ -118,6 +128,8 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self.faults: list[Fault] = []
         self.in_flight: dict[str, int] = defaultdict(int)
         self.peak_in_flight: dict[str, int] = defaultdict(int)
+        self.arrived: dict[str, int] = defaultdict(int)
+        self.peak_arrived: dict[str, int] = defaultdict(int)
         self.thread_limit_rejections = 0
         self._hour: deque[float] = deque()
         self.on_call: Callable[[Call], None] | None = None
@@ -135,7 +147,22 @@ class SandboxTransport(httpx.AsyncBaseTransport):
     def reset_log(self) -> None:
         self.calls.clear()
         self.peak_in_flight.clear()
+        self.peak_arrived.clear()
+        self.injected.clear()
         self.thread_limit_rejections = 0
+
+    def stats(self) -> dict[str, Any]:
+        """What the sandbox saw since the last ``reset_log``: peaks per entity, faults, calls."""
+        writes = [c for c in self.calls if _is_write(c.method, c.path)]
+        return {
+            "calls": len(self.calls),
+            "writes": len(writes),
+            "writes_landed": sum(1 for c in writes if c.status == 200),
+            "peak_in_flight": dict(sorted(self.peak_in_flight.items())),
+            "peak_arrived": dict(sorted(self.peak_arrived.items())),
+            "thread_limit_rejections": self.thread_limit_rejections,
+            "injected": dict(sorted(self.injected.items())),
+        }
 
     @property
     def requests_this_hour(self) -> int:
@@ -180,29 +207,68 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             call.impersonation = impersonation
             self._count_hourly()
             key = f"{request.headers.get('ApiIntegrationCode', '')}|{entity.lower()}"
-            if self.in_flight[key] >= self.thread_limit:
-                self.thread_limit_rejections += 1
-                raise SandboxError(429, [THREAD_LIMIT_TEXT.format(n=self.thread_limit)])
-            self.in_flight[key] += 1
-            self.peak_in_flight[entity] = max(self.peak_in_flight[entity], self.in_flight[key])
+            self.arrived[key] += 1
             try:
-                if self.latency:
-                    await asyncio.sleep(self.latency)
-                fault = self._take_fault(method, entity, rest)
-                if fault and not fault.after_write:
-                    raise _fault_error(fault, request)
-                status, payload = self._route(method, rest, body, request, actor)
-                if fault:
-                    raise _fault_error(fault, request)
+                self.peak_arrived[entity] = max(self.peak_arrived[entity], self.arrived[key])
+                if self.in_flight[key] >= self.thread_limit:
+                    self.thread_limit_rejections += 1
+                    raise SandboxError(429, [THREAD_LIMIT_TEXT.format(n=self.thread_limit)])
+                status, payload = await self._in_flight(key, entity, method, rest, body, request,
+                                                        actor)  # fmt: skip
             finally:
-                self.in_flight[key] -= 1
+                self.arrived[key] -= 1
         except SandboxError as exc:
             call.status = exc.status
             self._log(call)
             return _reply(exc.status, {"errors": exc.errors}, exc.headers)
+        except _EmptyReply as lost:
+            call.status = 200 if lost.landed else 500  # a write that landed counts as landed
+            self._log(call)
+            return httpx.Response(500)
         call.status = status
         self._log(call)
         return _reply(status, payload)
+
+    async def _in_flight(
+        self, key: str, entity: str, method: str, rest: str, body: Any, request: httpx.Request,
+        actor: int,
+    ) -> tuple[int, Any]:  # fmt: skip
+        """One accepted call, holding a thread of ``key`` for its latency."""
+        self.in_flight[key] += 1
+        self.peak_in_flight[entity] = max(self.peak_in_flight[entity], self.in_flight[key])
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            if self._random_fault(request):
+                landed = _is_write(method, rest)
+                if landed:
+                    self._route(method, rest, body, request, actor)
+                raise _EmptyReply(landed)
+            fault = self._take_fault(method, entity, rest)
+            if fault and not fault.after_write:
+                raise _fault_error(fault, request)
+            status, payload = self._route(method, rest, body, request, actor)
+            if fault:
+                raise _fault_error(fault, request)
+            return status, payload
+        finally:
+            self.in_flight[key] -= 1
+
+    def _random_fault(self, request: httpx.Request) -> bool:
+        """With ``fault_rate``: raises a thread-limit or plain 429 or a timeout (before the call
+        lands); True for a 500 without a body (after a write landed: the answer is lost, the
+        record exists)."""
+        if not self.fault_rate or self._faults_rng.random() >= self.fault_rate:
+            return False
+        kind = self._faults_rng.choice(["thread limit", "429", "500 without a body", "timeout"])
+        self.injected[kind] += 1
+        if kind == "thread limit":
+            raise SandboxError(429, [THREAD_LIMIT_TEXT.format(n=self.thread_limit)])
+        if kind == "429":
+            raise SandboxError(429, [], {"Retry-After": "1"})
+        if kind == "timeout":
+            raise httpx.ReadTimeout("injected timeout", request=request)
+        return True
 
     def _log(self, call: Call) -> None:
         self.calls.append(call)
@@ -431,6 +497,18 @@ class FaultyTransport(httpx.AsyncBaseTransport):
                 )
             return _reply(500, {"errors": ["An unexpected error has occurred. Error ID: 9000"]})
         return await self.inner.handle_async_request(request)
+
+
+class _EmptyReply(Exception):
+    """A 500 with no body; ``landed`` when the write it answers was made all the same."""
+
+    def __init__(self, landed: bool) -> None:
+        super().__init__("500 without a body")
+        self.landed = landed
+
+
+def _is_write(method: str, path: str) -> bool:
+    return method in ("POST", "PATCH", "PUT", "DELETE") and "/query" not in path.lower()
 
 
 def _bucket(rest: str) -> str:
