@@ -181,9 +181,10 @@ async def _two_replicas_sync_at_once(url: str, sandbox: SandboxTransport) -> lis
     sandbox.latency = 0.02  # each sync's reads take long enough for the other to start
     engines = [make_engine(url), make_engine(url)]
     try:
-        async with httpx.AsyncClient(transport=sandbox) as one, httpx.AsyncClient(
-            transport=sandbox
-        ) as two:
+        async with (
+            httpx.AsyncClient(transport=sandbox) as one,
+            httpx.AsyncClient(transport=sandbox) as two,
+        ):
             registries = [
                 _registry(AutotaskClient(sandbox_credentials(), http_client=http), Database(e))
                 for http, e in zip((one, two), engines, strict=True)
