@@ -47,8 +47,12 @@ class Acks:
 
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
+    failed: dict[str, list[Ack]] = field(default_factory=lambda: defaultdict(list))
+
     def add(self, kind: str, ack: Ack) -> None:
         self.seconds[kind].append(ack.seconds)
+        if ack.status != 200:
+            self.failed[kind].append(ack)
 
 
 @dataclass
@@ -135,9 +139,7 @@ class Person:
 
     async def typeahead(self, action_id: str, query: str) -> Ack:
         body = suggestion_body(action_id, query, self.metadata, user_id=self.user_id)
-        ack = await self.slack.post("typeahead", body)
-        assert ack.status == 200 and isinstance(ack.body, dict), ack.body
-        return ack
+        return await self.slack.post("typeahead", body)
 
     def submission(self, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -159,7 +161,8 @@ class Person:
     async def to_review(self, company_id: int, company: str) -> dict[str, Any]:
         """``/onboard <company>`` as a break/fix client, typeahead on the way, up to the review."""
         view = await self.open(company)
-        await self.typeahead("company", company[:4])
+        ack = await self.typeahead("company", company[:4])
+        assert ack.status == 200 and company in str(ack.body), ack.body
         view = await self.submit(view, state(company=select(company_id),
                                              client_type=radio("break_fix"),
                                              convert_to_customer=checkbox(True)))  # fmt: skip
