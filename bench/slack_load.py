@@ -79,10 +79,10 @@ async def sandbox_process(latency: float) -> AsyncIterator[tuple[str, dict[str, 
 
 async def one_person(person: Person, company: str, cid: int) -> bool:
     """True when the person reached the review; False when an ack failed (Slack would have shown
-    an error) and they gave up."""
+    an error) or a page did not come within 30 s, and they gave up."""
     try:
         await _one_person(person, company, cid)
-    except AssertionError:
+    except (AssertionError, TimeoutError):  # a failed ack, or a page not shown within 30 s
         return False
     return True
 
