@@ -254,10 +254,19 @@ async def _socket_mode(container: Container) -> AsyncSocketModeHandler:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--state", type=click.Path(path_type=Path), default=None,
               help="Persist the tenant to this JSON file (default: in memory, fresh seed).")  # fmt: skip
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to every call.")
-def sandbox(port: int, host: str, state: Path | None, latency: float) -> None:
-    """Serve the Autotask sandbox over HTTP; point AUTOTASK_BASE_URL at it."""
-    transport = SandboxTransport(open_tenant(state), latency=latency, enforce_zone_host=False)
+@click.option("--latency", default=0.0, show_default=True, envvar="SANDBOX_LATENCY",
+              help="Seconds added to every call (SANDBOX_LATENCY).")  # fmt: skip
+@click.option("--fault-rate", default=0.0, show_default=True, envvar="SANDBOX_FAULT_RATE",
+              type=click.FloatRange(0, 1),
+              help="Share of calls that fail at random (SANDBOX_FAULT_RATE).")  # fmt: skip
+@click.option("--fault-seed", default=7, show_default=True, help="Seed of the random faults.")
+def sandbox(
+    port: int, host: str, state: Path | None, latency: float, fault_rate: float, fault_seed: int
+) -> None:
+    """Serve the Autotask sandbox over HTTP; point AUTOTASK_BASE_URL at it. GET /_sandbox/stats
+    reports the peak calls in flight per entity, the faults injected and the writes seen."""
+    transport = SandboxTransport(open_tenant(state), latency=latency, enforce_zone_host=False,
+                                 fault_rate=fault_rate, fault_seed=fault_seed)  # fmt: skip
     click.echo(f"Autotask sandbox on http://{host}:{port}/ATServicesRest/V1.0/")
     click.echo(
         f"  AUTOTASK_BASE_URL=http://{host}:{port}/ATServicesRest/ AUTOTASK_USERNAME={SANDBOX_USERNAME} "

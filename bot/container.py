@@ -93,7 +93,9 @@ async def build(
     """
     if settings.autotask_mode == "sandbox" and sandbox is None:
         sandbox = SandboxTransport(
-            open_tenant(settings.sandbox_state_file), latency=settings.sandbox_latency
+            open_tenant(settings.sandbox_state_file),
+            latency=settings.sandbox_latency,
+            fault_rate=settings.sandbox_fault_rate,
         )
     transport: httpx.AsyncBaseTransport | None = (
         sandbox if settings.autotask_mode == "sandbox" else None

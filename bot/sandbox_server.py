@@ -5,7 +5,9 @@ in-process tests use, so both paths share one emulator.
 
 ``/_sandbox/...`` (no Autotask URL) lets a person act inside the emulated Autotask: edit a company
 as an admin would in the web UI (its company webhooks then call out), deactivate a webhook, see
-what the webhooks delivered. The bot's own server mounts them too when it runs the built-in
+what the webhooks delivered, read what the sandbox saw (``GET /_sandbox/stats``: peak calls in
+flight per entity across every client, faults injected, writes; ``POST /_sandbox/stats/reset``
+starts counting again). The bot's own server mounts them too when it runs the built-in
 sandbox, so local mode can be walked end to end.
 """
 
@@ -97,6 +99,15 @@ def _random_faults(transport: SandboxTransport, rate: float, seed: int) -> web.R
     return web.json_response({"rate": rate, "kinds": list(FAULT_KINDS)})
 
 
+async def _stats(request: web.Request) -> web.Response:
+    return web.json_response(request.app[TRANSPORT].stats())
+
+
+async def _reset_stats(request: web.Request) -> web.Response:
+    request.app[TRANSPORT].reset_log()
+    return web.json_response({"reset": True})
+
+
 def _an_admin(transport: SandboxTransport) -> int:
     """Someone who may log in to the web UI, when the caller names nobody."""
     resources = transport.tenant.table("Resources")
@@ -110,6 +121,8 @@ def add_control_routes(app: web.Application, transport: SandboxTransport) -> Non
     app.router.add_post(CONTROL + "/webhooks/{id:\\d+}/deactivate", _deactivate)
     app.router.add_get(CONTROL + "/deliveries", _deliveries)
     app.router.add_post(CONTROL + "/faults", _faults)
+    app.router.add_get(CONTROL + "/stats", _stats)
+    app.router.add_post(CONTROL + "/stats/reset", _reset_stats)
 
 
 def create_sandbox_app(transport: SandboxTransport) -> web.Application:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
 
     sandbox_state_file: Path | None = Path("sandbox-tenant.json")
     sandbox_latency: float = 0.0
+    sandbox_fault_rate: float = 0.0  # share of sandbox calls that fail at random (0 to 1)
 
     playbooks_dir: Path = Path("playbooks")
 
@@ -135,6 +136,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be greater than 0")
+        return value
+
+    @field_validator("sandbox_fault_rate")
+    @classmethod
+    def _share(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ValueError("must be between 0 and 1, e.g. 0.1 for one call in ten")
         return value
 
     @field_validator("reminder_items")

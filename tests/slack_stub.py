@@ -33,6 +33,7 @@ class ApiCall:
     args: dict[str, Any]
     at: float
     wall: datetime = field(default_factory=lambda: datetime.now(UTC))  # time-machine moves this one
+    reply: dict[str, Any] = field(default_factory=dict)  # what the stub answered (a view's id...)
 
 
 @dataclass
@@ -78,6 +79,21 @@ class SlackStub:
         assert call is not None
         return call
 
+    async def wait_matching(
+        self, method: str, predicate: Any, count: int = 1, timeout: float = 20.0
+    ) -> list[ApiCall]:
+        """The calls of ``method`` whose args satisfy ``predicate``, once there are ``count``."""
+
+        def found() -> list[ApiCall]:
+            return [c for c in self.named(method) if predicate(c.args)]
+
+        async def arrived() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(found()) >= count)
+
+        await asyncio.wait_for(arrived(), timeout)
+        return found()
+
     def last_view(self) -> dict[str, Any]:
         for call in reversed(self.calls):
             if "view" in call.args:
@@ -99,11 +115,12 @@ class SlackStub:
         if self.latency:
             await asyncio.sleep(self.latency)
         self._validate(method, args)
-        self.calls.append(ApiCall(method, args, time.monotonic()))
+        reply = self._reply(method, args)
+        self.calls.append(ApiCall(method, args, time.monotonic(), reply=reply))
         async with self._changed:
             self._changed.notify_all()
         return web.json_response(
-            self._reply(method, args),
+            reply,
             headers={"x-oauth-scopes": "commands,chat:write,im:write,users:read,users:read.email"},
         )
 
@@ -223,8 +240,9 @@ def signed(
 
 
 def command_body(
-    text: str, *, user_id: str = "U1", channel_id: str = "C1", response_url: str = ""
-) -> str:
+    text: str, *, user_id: str = "U1", channel_id: str = "C1", response_url: str = "",
+    trigger_id: str = "trigger-1",
+) -> str:  # fmt: skip
     return urllib.parse.urlencode(
         {
             "command": "/onboard",
@@ -232,7 +250,7 @@ def command_body(
             "user_id": user_id,
             "channel_id": channel_id,
             "team_id": "T1",
-            "trigger_id": "trigger-1",
+            "trigger_id": trigger_id,
             "response_url": response_url,
             "user_name": "someone",
         }

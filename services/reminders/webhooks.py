@@ -4,7 +4,8 @@ One webhook per installation, recognised by its URL (``{PUBLIC_URL}/autotask/web
 or by a name derived from ``PUBLIC_URL``, so a restart, a second replica or ``webhooks sync`` reuse
 it and never create another. It subscribes to updates of the Companies fields the readiness check
 reads for the required items, and to nothing else: the callout only says "company N changed", the
-reminder re-reads the company itself. Which fields a webhook may watch is the tenant's to say:
+reminder re-reads the company itself. Syncs are serialised by a named lock (a PostgreSQL
+advisory lock shared by every replica), so replicas starting together create one webhook. Which fields a webhook may watch is the tenant's to say:
 ``isSupportedWebhookField`` in ``Companies/entityInformation/fields``, and their ids are the
 ``fieldID`` picklist of ``CompanyWebhookFields/entityInformation/fields`` (matched by label).
 A field the tenant does not offer is reported, and the safety-net sweep then keeps its normal pace.
@@ -28,6 +29,7 @@ from services.autotask.filters import field as where
 from services.autotask.models import CompanyWebhook, CompanyWebhookField, Parent
 from services.store import state
 from services.store.db import Database
+from services.store.named_locks import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +141,16 @@ class CompanyWebhookRegistry:
         return self.config.name if self.config else None
 
     async def sync(self) -> WebhookReport:
-        """Make sure exactly our one active webhook exists and watches the wanted fields."""
+        """Make sure exactly our one active webhook exists and watches the wanted fields.
+
+        One sync at a time per webhook name, in every replica: two replicas starting together
+        would otherwise both find none and both create one."""
         if self.config is None:
             return WebhookReport("not configured")
+        async with exclusive(self.db.engine, f"company-webhook-sync\0{self.config.name}"):
+            return await self._sync()
+
+    async def _sync(self) -> WebhookReport:
         offered = await self._offered()
         hooks = await self._ours()
         report = WebhookReport("ready", duplicates=[h.id for h in hooks[1:] if h.id is not None])

@@ -6,6 +6,10 @@ The real ``AutotaskClient`` talks to it exactly as to Autotask, so everything ab
 after the write lands), ``random_faults`` (a share of all calls fail, each as one of
 ``FAULT_KINDS``), ``thread_limit`` and ``hourly_limit``, and a call log per endpoint.
 
+``peak_in_flight`` is the most calls Autotask accepted at once per entity; ``peak_arrived`` counts
+the calls that arrived, rejected ones included, so it shows what the clients (every replica
+together) sent, even where the thread limit turned some away.
+
 Company webhooks: the tenant's ``CompanyWebhooks`` call out when a watched company field changes,
 from a background task (``sandbox/webhooks.py``; ``transport.webhooks`` drains or deactivates them).
 
@@ -143,9 +147,12 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         hourly_limit: int = 10_000,
         enforce_zone_host: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        fault_rate: float = 0.0,
+        fault_seed: int = 7,
     ) -> None:
         self.tenant = tenant
         self.latency = latency
+        self._fault_seed = fault_seed
         self.thread_limit = thread_limit
         self.hourly_limit = hourly_limit
         self.enforce_zone_host = enforce_zone_host
@@ -153,8 +160,11 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.random_faults: RandomFaults | None = None
+        self.fault_rate = fault_rate
         self.in_flight: dict[str, int] = defaultdict(int)
         self.peak_in_flight: dict[str, int] = defaultdict(int)
+        self.arrived: dict[str, int] = defaultdict(int)
+        self.peak_arrived: dict[str, int] = defaultdict(int)
         self.thread_limit_rejections = 0
         self._hour: deque[float] = deque()
         self.on_call: Callable[[Call], None] | None = None
@@ -162,6 +172,18 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self.webhooks = WebhookEmitter.of(tenant)
 
     # ----- switches ---------------------------------------------------------------------------
+
+    @property
+    def fault_rate(self) -> float:
+        return self.random_faults.rate if self.random_faults else 0.0
+
+    @fault_rate.setter
+    def fault_rate(self, rate: float) -> None:
+        self.random_faults = RandomFaults(rate, self._fault_seed) if rate else None
+
+    @property
+    def injected(self) -> Counter[str]:
+        return self.random_faults.injected if self.random_faults else Counter()
 
     def fail_next(self, fault: Fault | None = None, *, count: int = 1) -> None:
         self.faults.extend([fault or Fault()] * count)
@@ -172,7 +194,21 @@ class SandboxTransport(httpx.AsyncBaseTransport):
     def reset_log(self) -> None:
         self.calls.clear()
         self.peak_in_flight.clear()
+        self.peak_arrived.clear()
+        self.injected.clear()
         self.thread_limit_rejections = 0
+
+    def stats(self) -> dict[str, Any]:
+        """What the sandbox saw since the last ``reset_log``: peaks per entity, faults, calls."""
+        writes = [c for c in self.calls if _is_write(c.method, c.path)]
+        return {
+            "calls": len(self.calls),
+            "writes": len(writes),
+            "peak_in_flight": dict(sorted(self.peak_in_flight.items())),
+            "peak_arrived": dict(sorted(self.peak_arrived.items())),
+            "thread_limit_rejections": self.thread_limit_rejections,
+            "injected": dict(sorted(self.injected.items())),
+        }
 
     @property
     def requests_this_hour(self) -> int:
@@ -217,22 +253,16 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             call.impersonation = impersonation
             self._count_hourly()
             key = f"{request.headers.get('ApiIntegrationCode', '')}|{entity.lower()}"
-            if self.in_flight[key] >= self.thread_limit:
-                self.thread_limit_rejections += 1
-                raise SandboxError(429, [THREAD_LIMIT_TEXT.format(n=self.thread_limit)])
-            self.in_flight[key] += 1
-            self.peak_in_flight[entity] = max(self.peak_in_flight[entity], self.in_flight[key])
+            self.arrived[key] += 1
             try:
-                if self.latency:
-                    await asyncio.sleep(self.latency)
-                fault = self._take_fault(method, entity, rest) or self._random_fault(method, rest)
-                if fault and not fault.after_write:
-                    raise _fault_error(fault, request)
-                status, payload = self._route(method, rest, body, request, actor)
-                if fault:
-                    raise _fault_error(fault, request)
+                self.peak_arrived[entity] = max(self.peak_arrived[entity], self.arrived[key])
+                if self.in_flight[key] >= self.thread_limit:
+                    self.thread_limit_rejections += 1
+                    raise SandboxError(429, [THREAD_LIMIT_TEXT.format(n=self.thread_limit)])
+                status, payload = await self._in_flight(key, entity, method, rest, body, request,
+                                                        actor)  # fmt: skip
             finally:
-                self.in_flight[key] -= 1
+                self.arrived[key] -= 1
         except SandboxError as exc:
             call.status = exc.status
             self._log(call)
@@ -242,6 +272,26 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         call.status = status
         self._log(call)
         return _reply(status, payload)
+
+    async def _in_flight(
+        self, key: str, entity: str, method: str, rest: str, body: Any, request: httpx.Request,
+        actor: int,
+    ) -> tuple[int, Any]:  # fmt: skip
+        """One accepted call, holding a thread of ``key`` for its latency."""
+        self.in_flight[key] += 1
+        self.peak_in_flight[entity] = max(self.peak_in_flight[entity], self.in_flight[key])
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            fault = self._take_fault(method, entity, rest) or self._random_fault(method, rest)
+            if fault and not fault.after_write:
+                raise _fault_error(fault, request)
+            status, payload = self._route(method, rest, body, request, actor)
+            if fault:
+                raise _fault_error(fault, request)
+            return status, payload
+        finally:
+            self.in_flight[key] -= 1
 
     def _log(self, call: Call) -> None:
         self.calls.append(call)
@@ -446,6 +496,10 @@ class SandboxTransport(httpx.AsyncBaseTransport):
                 "nextPageUrl": next_url,
             },
         }
+
+
+def _is_write(method: str, path: str) -> bool:
+    return method in ("POST", "PATCH", "PUT", "DELETE") and "/query" not in path.lower()
 
 
 def _bucket(rest: str) -> str:

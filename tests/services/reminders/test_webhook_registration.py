@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from services.autotask.client import AutotaskClient
 from services.autotask.models import Parent
-from services.autotask.sandbox import SandboxTransport
+from services.autotask.sandbox import SandboxTransport, sandbox_credentials
 from services.autotask.sandbox.schema_webhooks import COMPANY_WEBHOOK_FIELD_IDS
 from services.reminders.webhooks import (
     WATCHED_FIELDS,
@@ -20,7 +22,7 @@ from services.reminders.webhooks import (
 )
 from services.store import state
 from services.store.db import Database
-from tests.onboarding_support import sqlite_database
+from tests.onboarding_support import reset_database, sqlite_database
 
 CONFIG = WebhookConfig("https://onboard.invalid", SecretStr("s" * 32))
 ALL_ITEMS = list(WATCHED_FIELDS)
@@ -168,3 +170,51 @@ async def test_twins_left_by_someone_else_are_reported_and_our_oldest_is_kept(
     assert report.webhook_id == first.webhook_id and report.duplicates == [twin]
     assert "other webhooks with our name or URL: " + str(twin) in report.describe()
     assert len(sandbox.tenant.table("CompanyWebhooks")) == 2  # reported, never deleted
+
+
+async def _two_replicas_sync_at_once(url: str, sandbox: SandboxTransport) -> list[int | None]:
+    """Two replicas (an engine and a client each) start together and both sync the webhook."""
+    from services.store.engine import make_engine
+    from services.store.migrate import upgrade
+
+    await upgrade(url)
+    sandbox.latency = 0.02  # each sync's reads take long enough for the other to start
+    engines = [make_engine(url), make_engine(url)]
+    try:
+        async with (
+            httpx.AsyncClient(transport=sandbox) as one,
+            httpx.AsyncClient(transport=sandbox) as two,
+        ):
+            registries = [
+                _registry(AutotaskClient(sandbox_credentials(), http_client=http), Database(e))
+                for http, e in zip((one, two), engines, strict=True)
+            ]
+            reports = await asyncio.gather(*(r.sync() for r in registries))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    return [r.webhook_id for r in reports]
+
+
+@pytest.mark.postgres
+async def test_two_replicas_starting_together_on_postgresql_create_one_webhook(
+    postgres_url: str, sandbox: SandboxTransport
+) -> None:
+    await reset_database(postgres_url)
+    try:
+        ids = await _two_replicas_sync_at_once(postgres_url, sandbox)
+    finally:
+        await reset_database(postgres_url)
+    [hook] = sandbox.tenant.table("CompanyWebhooks").values()
+    assert ids == [hook["id"], hook["id"]]
+    fields = [r for r in sandbox.tenant.table("CompanyWebhookFields").values()
+              if r["webhookID"] == hook["id"]]  # fmt: skip
+    assert len(fields) == len({r["fieldID"] for r in fields}) == len(watched_fields(ALL_ITEMS))
+
+
+async def test_two_syncs_at_once_in_one_process_on_sqlite_create_one_webhook(
+    tmp_path: Path, sandbox: SandboxTransport
+) -> None:
+    ids = await _two_replicas_sync_at_once(f"sqlite+aiosqlite:///{tmp_path}/one.db", sandbox)
+    [hook] = sandbox.tenant.table("CompanyWebhooks").values()
+    assert ids == [hook["id"], hook["id"]]
