@@ -37,9 +37,9 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class Verb(StrEnum):
     """``action.verb`` of the reminder card's buttons; ``buttons.py`` routes on them."""
 
-    CHECK = "reminder.check"
-    SNOOZE = "reminder.snooze"
-    HAND_OVER = "reminder.hand_over"
+    CHECK = "reminder:check"
+    SNOOZE = "reminder:snooze"
+    HAND_OVER = "reminder:hand_over"
 
 
 def when(moment: datetime, tz: str | None) -> str:
