@@ -14,8 +14,10 @@ cancelled.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -156,3 +158,57 @@ class Presenters:
 
     def of(self, platform: str) -> RunPresenter:
         return self._by_platform.get(platform, self._silent)
+
+
+Show = Callable[[MessageRef, RunView], Awaitable[None]]
+
+
+class Throttle:
+    """At most one update of a progress message per ``min_interval``; the end is always shown.
+
+    An update that comes too soon is shown once the interval has passed (unless a newer one was
+    shown first), so a state that lasts, such as waiting for Autotask, is never lost. Each chat
+    presenter keys it by its message's id and passes the function that redraws the message.
+    """
+
+    def __init__(self, min_interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.min_interval, self.clock = min_interval, clock
+        self._last: dict[str, float] = {}  # message id -> when it was last shown
+        self._pending: dict[str, tuple[MessageRef, RunView]] = {}
+        self._timers: dict[str, asyncio.Task[None]] = {}
+
+    def opened(self, key: str) -> None:
+        self._last[key] = self.clock()
+
+    async def update(self, key: str, ref: MessageRef, run: RunView, show: Show) -> None:
+        wait = self.min_interval - (self.clock() - self._last.get(key, float("-inf")))
+        if wait <= 0:
+            await self._show(key, ref, run, show)
+            return
+        self._pending[key] = (ref, run)
+        if key not in self._timers:
+            self._timers[key] = asyncio.ensure_future(self._later(key, wait, show))
+
+    async def finish(self, key: str, ref: MessageRef, run: RunView, show: Show) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self._pending.pop(key, None)
+        await self._show(key, ref, run, show)
+        self._last.pop(key, None)
+
+    async def _later(self, key: str, wait: float, show: Show) -> None:
+        try:
+            await asyncio.sleep(wait)
+            pending = self._pending.pop(key, None)
+            if pending is not None:
+                await self._show(key, *pending, show)
+        except Exception as exc:  # a later update or the end shows the message again
+            logger.warning("progress message %s not updated: %s", key, type(exc).__name__)
+        finally:
+            self._timers.pop(key, None)
+
+    async def _show(self, key: str, ref: MessageRef, run: RunView, show: Show) -> None:
+        self._last[key] = self.clock()
+        self._pending.pop(key, None)  # this is newer than anything held back
+        await show(ref, run)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Executable, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -448,33 +448,26 @@ async def personal_conversation(
         *([ChatConversation.user_id == user_id] if user_id else []),
         *([ChatConversation.directory_id == directory_id] if directory_id else []),
     ]
-    if not who:
-        return None
-    stmt = (
-        select(ChatConversation)
-        .where(
-            ChatConversation.platform == platform,
-            ChatConversation.kind == "personal",
-            ChatConversation.removed_at.is_(None),
-            or_(*who),
-        )
-        .order_by(ChatConversation.updated_at.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await _newest_personal(session, platform, or_(*who)) if who else None
 
 
 async def personal_conversation_by_email(
     session: AsyncSession, *, platform: str, email: str
 ) -> ChatConversation | None:
     """The newest personal chat whose member has this (lower-cased) e-mail, if still installed."""
+    return await _newest_personal(session, platform, ChatConversation.email == email)
+
+
+async def _newest_personal(
+    session: AsyncSession, platform: str, who: ColumnElement[bool]
+) -> ChatConversation | None:
     stmt = (
         select(ChatConversation)
         .where(
             ChatConversation.platform == platform,
             ChatConversation.kind == "personal",
             ChatConversation.removed_at.is_(None),
-            ChatConversation.email == email,
+            who,
         )
         .order_by(ChatConversation.updated_at.desc())
         .limit(1)

@@ -10,7 +10,6 @@ whoever pressed a button.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.run.message import passwords_text, progress_message, resumed_text
 from services.i18n import Translator
-from services.onboarding.presenter import MessageRef, RunView
+from services.onboarding.presenter import MessageRef, RunView, Throttle
 from services.onboarding.steps import PortalSecret
 
 logger = logging.getLogger(__name__)
@@ -44,12 +43,8 @@ class SlackPresenter:
         min_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client, self.min_interval, self.clock = client, min_interval, clock
-        self._last: dict[str, float] = {}  # message ts -> when it was last updated
-        # An update that came too soon is shown when the interval has passed (unless a newer one
-        # was shown first), so a state that lasts, such as waiting for Autotask, is never lost.
-        self._pending: dict[str, tuple[MessageRef, RunView]] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self.client = client
+        self.throttle = Throttle(min_interval, clock)
 
     async def open(self, run: RunView) -> MessageRef:
         old = legacy_ref(run.origin)
@@ -70,45 +65,18 @@ class SlackPresenter:
         return self._opened(reply)
 
     def _opened(self, reply: Any) -> MessageRef:
-        self._last[str(reply["ts"])] = self.clock()
+        self.throttle.opened(str(reply["ts"]))
         return {"channel": str(reply["channel"]), "ts": str(reply["ts"])}
 
     async def update(self, ref: MessageRef, run: RunView) -> None:
-        ts = ref.get("ts")
-        if not ts:
-            return
-        wait = self.min_interval - (self.clock() - self._last.get(str(ts), float("-inf")))
-        if wait <= 0:
-            await self._show(ref, run)
-            return
-        self._pending[str(ts)] = (ref, run)
-        if str(ts) not in self._timers:
-            self._timers[str(ts)] = asyncio.ensure_future(self._later(str(ts), wait))
-
-    async def _later(self, ts: str, wait: float) -> None:
-        try:
-            await asyncio.sleep(wait)
-            pending = self._pending.pop(ts, None)
-            if pending is not None:
-                await self._show(*pending)
-        except SlackApiError as exc:  # a later update or the end will try again
-            logger.warning("progress message %s not updated: %s", ts, exc.response.get("error"))
-        finally:
-            self._timers.pop(ts, None)
+        if ref.get("ts"):
+            await self.throttle.update(str(ref["ts"]), ref, run, self._show)
 
     async def finish(self, ref: MessageRef, run: RunView) -> None:
-        ts = str(ref.get("ts"))
-        timer = self._timers.pop(ts, None)
-        if timer is not None:
-            timer.cancel()
-        self._pending.pop(ts, None)
         if ref.get("ts"):
-            await self._show(ref, run)
-        self._last.pop(ts, None)
+            await self.throttle.finish(str(ref["ts"]), ref, run, self._show)
 
     async def _show(self, ref: MessageRef, run: RunView) -> None:
-        self._last[str(ref["ts"])] = self.clock()
-        self._pending.pop(str(ref["ts"]), None)  # this is newer than anything held back
         await self.client.chat_update(channel=ref["channel"], ts=ref["ts"], **progress_message(run))
 
     async def resumed(self, run: RunView) -> None:

@@ -10,7 +10,6 @@ only, never into a channel and never to whoever pressed a button.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +21,7 @@ from handlers.teams.references import PLATFORM
 from handlers.teams.run.card import passwords_text, progress_card, summary
 from services.conversations import Conversation, Conversations
 from services.i18n import Translator
-from services.onboarding.presenter import MessageRef, Requester, RunView
+from services.onboarding.presenter import MessageRef, Requester, RunView, Throttle
 from services.onboarding.steps import PortalSecret
 
 logger = logging.getLogger(__name__)
@@ -43,12 +42,7 @@ class TeamsPresenter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sender, self.conversations = sender, conversations
-        self.min_interval, self.clock = min_interval, clock
-        self._last: dict[str, float] = {}  # activity id -> when it was last shown
-        # An update that came too soon is shown once the interval has passed (unless a newer
-        # one was shown first), so a state that lasts (waiting for Autotask) is never lost.
-        self._pending: dict[str, tuple[MessageRef, RunView]] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self.throttle = Throttle(min_interval, clock)
 
     async def open(self, run: RunView) -> MessageRef:
         conversation = None
@@ -64,46 +58,19 @@ class TeamsPresenter:
         activity_id = await self.sender.send(
             conversation, card_message(progress_card(run), summary(run))
         )
-        self._last[activity_id] = self.clock()
+        self.throttle.opened(activity_id)
         return {"conversation": conversation.conversation_id, "activity": activity_id}
 
     async def update(self, ref: MessageRef, run: RunView) -> None:
-        activity_id = str(ref.get("activity") or "")
-        if not activity_id:
-            return
-        wait = self.min_interval - (self.clock() - self._last.get(activity_id, float("-inf")))
-        if wait <= 0:
-            await self._show(ref, run)
-            return
-        self._pending[activity_id] = (ref, run)
-        if activity_id not in self._timers:
-            self._timers[activity_id] = asyncio.ensure_future(self._later(activity_id, wait))
-
-    async def _later(self, activity_id: str, wait: float) -> None:
-        try:
-            await asyncio.sleep(wait)
-            pending = self._pending.pop(activity_id, None)
-            if pending is not None:
-                await self._show(*pending)
-        except Exception as exc:  # a later update or the end shows the card again
-            logger.warning("progress card %s not updated: %s", activity_id, type(exc).__name__)
-        finally:
-            self._timers.pop(activity_id, None)
+        if activity_id := str(ref.get("activity") or ""):
+            await self.throttle.update(activity_id, ref, run, self._show)
 
     async def finish(self, ref: MessageRef, run: RunView) -> None:
-        activity_id = str(ref.get("activity") or "")
-        timer = self._timers.pop(activity_id, None)
-        if timer is not None:
-            timer.cancel()
-        self._pending.pop(activity_id, None)
-        if activity_id:
-            await self._show(ref, run)
-        self._last.pop(activity_id, None)
+        if activity_id := str(ref.get("activity") or ""):
+            await self.throttle.finish(activity_id, ref, run, self._show)
 
     async def _show(self, ref: MessageRef, run: RunView) -> None:
         activity_id = str(ref["activity"])
-        self._last[activity_id] = self.clock()
-        self._pending.pop(activity_id, None)  # this is newer than anything held back
         conversation = await self.conversations.get(
             platform=PLATFORM, conversation_id=str(ref.get("conversation"))
         )

@@ -124,8 +124,7 @@ class RandomFaults:
         if self._rng.random() >= self.rate:
             return None
         kind = self._rng.choice(FAULT_KINDS)
-        writing = method in ("POST", "PATCH", "PUT", "DELETE") and "/query" not in path.lower()
-        if kind == "answer_lost" and not writing:
+        if kind == "answer_lost" and not _is_write(method, path):
             kind = "500_no_body"
         self.injected[kind] += 1
         if kind == "thread_limit":

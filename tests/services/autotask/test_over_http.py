@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.sandbox_server import create_sandbox_app
 from services.autotask.client import AutotaskClient
 from services.autotask.errors import AutotaskError, BusinessRuleError
 from services.autotask.filters import field
 from services.autotask.limits import RetryPolicy
 from services.autotask.models import Company, Contact
-from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
+from services.autotask.sandbox import SandboxTransport, sandbox_credentials
 from tests.autotask_api import ConformanceRecorder
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[str, SandboxTransport]]:
-    transport = SandboxTransport(build_tenant(), enforce_zone_host=False)
-    server = TestServer(create_sandbox_app(transport), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield f"http://127.0.0.1:{server.port}/ATServicesRest/", transport
-    finally:
-        await server.close()
 
 
 async def test_paging_writes_and_errors_work_over_real_http(
     served: tuple[str, SandboxTransport], autotask_conformance: ConformanceRecorder
 ) -> None:
-    base_url, transport = served
+    root, transport = served
+    base_url = root + "/ATServicesRest/"
     async with httpx.AsyncClient() as http:
         client = AutotaskClient(sandbox_credentials(), http_client=http, base_url=base_url)
         [metro] = await client.query_models(
@@ -58,8 +44,9 @@ async def test_paging_writes_and_errors_work_over_real_http(
 async def test_random_faults_are_switched_on_and_off_over_http(
     served: tuple[str, SandboxTransport],
 ) -> None:
-    base_url, transport = served
-    control = base_url.replace("/ATServicesRest/", "/_sandbox/faults")
+    root, transport = served
+    base_url = root + "/ATServicesRest/"
+    control = root + "/_sandbox/faults"
     async with httpx.AsyncClient() as http:
         refused = await http.post(control, json={"rate": 2})
         assert refused.status_code == 400 and transport.random_faults is None

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.sandbox_server import create_sandbox_app
-from services.autotask.sandbox import SandboxTransport, build_tenant, sandbox_credentials
+from services.autotask.sandbox import SandboxTransport, sandbox_credentials
 
 HEADERS = {
     "UserName": sandbox_credentials().username,
     "Secret": sandbox_credentials().secret.get_secret_value(),
     "ApiIntegrationCode": sandbox_credentials().integration_code.get_secret_value(),
 }
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[str, SandboxTransport]]:
-    transport = SandboxTransport(build_tenant(), enforce_zone_host=False)
-    server = TestServer(create_sandbox_app(transport), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield f"http://127.0.0.1:{server.port}", transport
-    finally:
-        await server.close()
 
 
 async def test_every_kind_of_fault_is_injected_and_a_lost_answer_leaves_the_record(
