@@ -166,23 +166,27 @@ Show = Callable[[MessageRef, RunView], Awaitable[None]]
 class Throttle:
     """At most one update of a progress message per ``min_interval``; the end is always shown.
 
-    An update that comes too soon is shown once the interval has passed (unless a newer one was
-    shown first), so a state that lasts, such as waiting for Autotask, is never lost. Each chat
-    presenter keys it by its message's id and passes the function that redraws the message.
+    Only step-by-step progress is held back: a change of state (waiting for Autotask, resumed,
+    applying again) is shown at once, because a wait can be shorter than the interval and is what
+    the reader most needs to see. A held-back update is shown once the interval has passed
+    (unless a newer one was shown first). Each chat presenter keys it by its message's id and
+    passes the function that redraws the message.
     """
 
     def __init__(self, min_interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
         self.min_interval, self.clock = min_interval, clock
         self._last: dict[str, float] = {}  # message id -> when it was last shown
+        self._state: dict[str, State] = {}  # message id -> the state it last showed
         self._pending: dict[str, tuple[MessageRef, RunView]] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
 
     def opened(self, key: str) -> None:
         self._last[key] = self.clock()
+        self._state[key] = "applying"
 
     async def update(self, key: str, ref: MessageRef, run: RunView, show: Show) -> None:
         wait = self.min_interval - (self.clock() - self._last.get(key, float("-inf")))
-        if wait <= 0:
+        if wait <= 0 or run.state != self._state.get(key):
             await self._show(key, ref, run, show)
             return
         self._pending[key] = (ref, run)
@@ -196,6 +200,7 @@ class Throttle:
         self._pending.pop(key, None)
         await self._show(key, ref, run, show)
         self._last.pop(key, None)
+        self._state.pop(key, None)
 
     async def _later(self, key: str, wait: float, show: Show) -> None:
         try:
@@ -210,5 +215,6 @@ class Throttle:
 
     async def _show(self, key: str, ref: MessageRef, run: RunView, show: Show) -> None:
         self._last[key] = self.clock()
+        self._state[key] = run.state
         self._pending.pop(key, None)  # this is newer than anything held back
         await show(ref, run)
