@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,7 +23,7 @@ from bot.chat import web_client
 from bot.container import Container
 from bot.drain import Drain
 from bot.slack_deliveries import SlackApp
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import RECEIVED_AT, SlackDeps
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def _unreadable(request: web.Request, reason: str) -> web.Response:
 
 def events_route(app: SlackApp, drain: Drain) -> Any:
     async def slack_events(request: web.Request) -> web.Response:
+        received = time.monotonic()  # Slack's 3 seconds run from here, not from the listener
         if not TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")):
             return _unreadable(request, "no readable X-Slack-Request-Timestamp")
         try:
@@ -86,7 +88,8 @@ def events_route(app: SlackApp, drain: Drain) -> Any:
             return _unreadable(request, "a bad or stale signature")
         try:  # Bolt reads the user, team and channel out of the payload as it builds the request
             bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
-                                            headers=dict(request.headers))  # fmt: skip
+                                            headers=dict(request.headers),
+                                            context={RECEIVED_AT: received})  # fmt: skip
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
             logger.warning(
                 "refused a signed Slack request Bolt cannot read: %s", type(exc).__name__

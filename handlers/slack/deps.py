@@ -4,6 +4,7 @@ reminders, and who a Slack user is (cached ``users.info`` and user-group look-up
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,15 @@ from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
 
 PLATFORM = "slack"
+RECEIVED_AT = "received_at"  # the Bolt context key: when the HTTP request reached this process
+
+
+def received_at(context: Mapping[str, Any]) -> float:
+    """When Slack's 3 seconds began for this request, as ``time.monotonic()``: the moment the
+    HTTP route read it (under load, requests wait for the event loop before a listener runs), or
+    now when it came another way (Socket Mode)."""
+    value = context.get(RECEIVED_AT)
+    return float(value) if isinstance(value, int | float) else time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,10 @@ class SlackDeps:
     user_ttl: float = 600.0
     _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)
     _groups: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
+
+    def left(self, started: float) -> float:
+        """Seconds of the ack budget left for a request that began at ``started``."""
+        return max(0.0, self.ack_budget - (time.monotonic() - started))
 
     def known_locale(self, user_id: str) -> str | None:
         """The user's locale if it was looked up before, for a view that must be sent before any

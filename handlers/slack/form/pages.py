@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
@@ -31,9 +32,13 @@ DEPENDENT = [q.id for q in form.QUESTIONS.values() if q.dependent]
 
 def register(app: Any, deps: SlackDeps) -> None:
     async def page_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
-        reply = await Reply.to(deps, ack, body, view, client)
+        reply = await Reply.to(deps, ack, body, view, client, context)
         if reply is None:
             return
         user_id, meta, t = body["user"]["id"], reply.meta, reply.t

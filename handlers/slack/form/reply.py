@@ -3,14 +3,16 @@ after that (a "Checking your answers..." ack when the budget ran out, or "starte
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import SlackDeps, received_at
 from handlers.slack.metadata import ViewMeta
 from handlers.slack.views import loading_view, message_view
 from services.i18n import Translator
@@ -29,18 +31,30 @@ class Reply:
     @classmethod
     async def to(
         cls, deps: SlackDeps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-        client: AsyncWebClient,
+        client: AsyncWebClient, context: Mapping[str, Any],
     ) -> Reply | None:  # fmt: skip
         """The reply to this submission, in the sender's language (not the form's); ``None``,
-        acked, when the modal is not one of ours."""
-        started = time.monotonic()
+        acked, when the modal is not one of ours. The budget runs from the request's arrival."""
+        started = received_at(context)
         meta = ViewMeta.load(view.get("private_metadata"))
         if meta is None:
             await ack()
             return None
-        t = Translator((await deps.user(client, body["user"]["id"])).locale)
-        left = deps.ack_budget - (time.monotonic() - started)  # users.info counts too
-        return cls(ack, client, view["id"], meta, t, left)
+        user_id = body["user"]["id"]
+        lookup = asyncio.ensure_future(deps.user(client, user_id))  # users.info counts too
+        await asyncio.wait({lookup}, timeout=deps.left(started))
+        if lookup.done():
+            return cls(ack, client, view["id"], meta, Translator(lookup.result().locale),
+                       deps.left(started))  # fmt: skip
+        # Slack is slow to say who this is: "Checking your answers..." now, in the language we
+        # knew them in (else English), and the answer after it in theirs.
+        first = cls(
+            ack, client, view["id"], meta, Translator(deps.known_locale(user_id) or "en"), 0
+        )
+        await first.slow("checking")
+        reply = cls(ack, client, view["id"], meta, Translator((await lookup).locale), 0)
+        reply.acked = reply.deadline.slow = True
+        return reply
 
     def left(self) -> float:
         return max(0.0, self.deadline.ends - time.monotonic())

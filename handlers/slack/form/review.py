@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.deps import SlackDeps
@@ -22,9 +23,13 @@ from services.onboarding.outcomes import Invalid
 
 def register(app: Any, deps: SlackDeps) -> None:
     async def review_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
-        reply = await Reply.to(deps, ack, body, view, client)
+        reply = await Reply.to(deps, ack, body, view, client, context)
         if reply is None:
             return
         meta, t = reply.meta, reply.t
@@ -36,9 +41,12 @@ def register(app: Any, deps: SlackDeps) -> None:
 
         origin = {"channel": meta.channel_id} if meta.channel_id else {}
         try:
-            actor = await deps.actor(client, body["user"]["id"])
-            outcome = await deps.service.apply(actor, meta.draft_id, origin=origin,
-                                               on_accepted=accepted)  # fmt: skip
+            # Within the ack budget, or Slack hears "checking" and the answer follows.
+            actor = await reply.deadline.run(deps.actor(client, body["user"]["id"]), "checking")
+            outcome = await reply.deadline.run(
+                deps.service.apply(actor, meta.draft_id, origin=origin, on_accepted=accepted),
+                "checking",
+            )
         except BusyError:  # a second click on Apply: the first one is under way
             if not reply.acked:
                 await reply.show(started)

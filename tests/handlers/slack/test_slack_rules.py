@@ -146,6 +146,36 @@ async def test_typeahead_answers_from_cache_in_under_a_second_with_slow_autotask
     slack.sandbox.latency = 0.0
 
 
+async def test_typeahead_answers_within_slacks_3_seconds_even_when_its_sender_is_slow_to_look_up(
+    slack: Harness,
+) -> None:
+    # Who is asking is part of the answer's time: a person not looked up yet, on a slow Web API.
+    view = await open_form(slack)
+    slack.stub.latency = 4.0
+    reply = await slack.post(
+        suggestion_body("company", "acme", view["private_metadata"], user_id="U2")
+    )
+    assert reply.status == 200 and reply.seconds < 3.0
+    assert reply.body["options"] == []  # and not U1's form searched for U2 either
+    slack.stub.latency = 0.0
+    await slack.settle()
+
+
+async def test_a_page_answers_within_slacks_3_seconds_even_when_its_sender_is_slow_to_look_up(
+    slack: Harness,
+) -> None:
+    view = await people_page(slack, "U1")
+    slack.stub.latency = 4.0  # U2 is not known yet: users.info, on a slow Web API
+    reply = await slack.payload(slack.view_submission(view, state(), user_id="U2"))
+    assert reply.status == 200 and reply.seconds < 3.0
+    assert reply.body["response_action"] == "update"  # "checking", then the answer follows
+    slack.stub.latency = 0.0
+    await slack.stub.wait_until(  # then the refusal, not U1's page, in U2's language
+        "views.update", lambda a: "Este formulario pertenece a otra persona" in str(a["view"])
+    )
+    await slack.settle()
+
+
 async def test_validation_errors_come_back_beside_the_field_in_the_users_language(
     slack: Harness,
 ) -> None:
