@@ -135,8 +135,10 @@ async def phase(replicas: int, users: int, url: str, latency: float) -> dict[str
         for bot in bots:
             await bot.stop()
     failed = {kind: len(acks) for kind, acks in slack.acks.failed.items()}
+    # Bolt answers 200 even when a listener crashed: the replicas' own logs say whether one did.
+    errors = [line for bot in bots for line in bot.output if "ERROR" in line or "Traceback" in line]
     return {"acks": dict(slack.acks.seconds), "failed": failed, "stats": stats, "took": took,
-            "reached": sum(reached)}  # fmt: skip
+            "reached": sum(reached), "errors": errors}  # fmt: skip
 
 
 def default_url() -> str:
@@ -157,7 +159,12 @@ async def main(users: int, url: str, latency: float) -> int:
     print(f"slowest ack: {slowest:.3f} s ({'under' if slowest < 3 else 'OVER'} Slack's 3 s)")
     for n in (1, 2):
         stats = results[n]["stats"]
-        print(f"{n} replica(s): acks other than 200: {results[n]['failed'] or 'none'}")
+        print(
+            f"{n} replica(s): acks other than 200: {results[n]['failed'] or 'none'}; "
+            f"errors logged: {len(results[n]['errors'])}"
+        )
+        for line in results[n]["errors"][:5]:
+            print(f"  {line}")
         print(f"{n} replica(s): {results[n]['reached']} of {users} people at the review in "
               f"{results[n]['took']:.1f} s; "
               f"Autotask calls {stats['calls']}, peak in flight per entity (arrived, rejected "
@@ -165,7 +172,8 @@ async def main(users: int, url: str, latency: float) -> int:
               f"{stats['thread_limit_rejections']}")  # fmt: skip
     peaks = [v for n in (1, 2) for v in results[n]["stats"]["peak_arrived"].values()]
     failed = any(results[n]["failed"] for n in (1, 2))
-    return 0 if slowest < 3 and not failed and max(peaks, default=0) <= 3 else 1
+    errors = any(results[n]["errors"] for n in (1, 2))
+    return 0 if slowest < 3 and not (failed or errors) and max(peaks, default=0) <= 3 else 1
 
 
 if __name__ == "__main__":
