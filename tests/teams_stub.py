@@ -9,6 +9,8 @@ activities with ``message``/``invoke``/... and POST them to the bot's real ``/ap
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -32,6 +34,21 @@ TENANT = "5a1f2c3d-0000-4000-8000-00000000beef"
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 # Teams refuses messages over ~28 KB; the cards here should be far below it.
 MAX_ACTIVITY_BYTES = 28_000
+
+
+def teams_user_id(name: str) -> str:
+    """A Teams user id as long as real ones: ``29:1`` and about 130 more characters (Slack's ids
+    are 11), so every test that stores one checks that the columns hold it."""
+    digest = hashlib.sha512(name.encode()).digest() + hashlib.sha256(name.encode()).digest()
+    return f"29:1{base64.urlsafe_b64encode(digest).decode().rstrip('=')}-{name}"
+
+
+def aad_object_id(user_id: str) -> str:
+    """The member's Entra object id: a GUID, unlike the Teams user id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, user_id))
+
+
+MARTA, DAN, VISITOR, NOEMAIL = (teams_user_id(n) for n in ("marta", "dan", "visitor", "noemail"))
 
 
 @dataclass
@@ -206,7 +223,7 @@ async def running_stub(stub: TeamsStub) -> AsyncIterator[TeamsStub]:
 
 def member(user_id: str, email: str | None, name: str = "Someone") -> dict[str, Any]:
     """What ``GET v3/conversations/{id}/members/{user}`` answers for a Teams user."""
-    found = {"id": user_id, "name": name, "aadObjectId": f"aad-{user_id}", "tenantId": TENANT,
+    found = {"id": user_id, "name": name, "aadObjectId": aad_object_id(user_id), "tenantId": TENANT,
              "userRole": "user"}  # fmt: skip
     if email:
         found |= {"email": email, "userPrincipalName": email}
@@ -229,7 +246,7 @@ def _base(
         "channelId": "msteams",
         "serviceUrl": service_url,
         "locale": locale,
-        "from": {"id": user_id, "name": "Someone", "aadObjectId": f"aad-{user_id}"},
+        "from": {"id": user_id, "name": "Someone", "aadObjectId": aad_object_id(user_id)},
         "recipient": dict(BOT),
         "conversation": conversation or personal_chat(user_id),
         "channelData": channel_data or {"tenant": {"id": TENANT}},
@@ -251,7 +268,7 @@ def team_data(name: str = "general") -> dict[str, Any]:
 
 
 def message(
-    text: str, service_url: str, *, user_id: str = "29:marta", locale: str = "en-US",
+    text: str, service_url: str, *, user_id: str = MARTA, locale: str = "en-US",
     mention: bool = False, conversation: dict[str, Any] | None = None,
     channel_data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
@@ -269,7 +286,7 @@ def message(
 
 
 def invoke(
-    name: str, data: dict[str, Any], service_url: str, *, user_id: str = "29:marta",
+    name: str, data: dict[str, Any], service_url: str, *, user_id: str = MARTA,
     locale: str = "en-US", conversation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """``task/fetch`` or ``task/submit``: ``data`` is the button's data merged with the inputs."""
@@ -280,7 +297,7 @@ def invoke(
     return activity
 
 
-def bot_added(service_url: str, *, user_id: str = "29:marta", locale: str = "en-US",
+def bot_added(service_url: str, *, user_id: str = MARTA, locale: str = "en-US",
               conversation: dict[str, Any] | None = None,
               channel_data: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """``conversationUpdate`` with the bot in ``membersAdded``: the app was installed here."""
@@ -290,7 +307,7 @@ def bot_added(service_url: str, *, user_id: str = "29:marta", locale: str = "en-
     return activity
 
 
-def installation(action: str, service_url: str, *, user_id: str = "29:marta") -> dict[str, Any]:
+def installation(action: str, service_url: str, *, user_id: str = MARTA) -> dict[str, Any]:
     """``installationUpdate`` (``add`` or ``remove``) in the user's personal chat."""
     activity = _base("installationUpdate", service_url, user_id=user_id, locale="en-US")
     activity["action"] = action
