@@ -68,6 +68,9 @@ class TeamsStub:
     sent: list[Sent] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    # ``POST v3/conversations`` bodies (the bot opening a chat), and whether Teams refuses them
+    created: list[dict[str, Any]] = field(default_factory=list)
+    refuse_create: bool = False
     url: str = ""
     signing_key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -129,6 +132,30 @@ class TeamsStub:
 
     async def update(self, request: web.Request) -> web.Response:
         return await self._record(request, "update", request.match_info["activity"])
+
+    async def create(self, request: web.Request) -> web.Response:
+        """``POST v3/conversations``: a personal chat with the one member named, as the Bot
+        Connector opens it (the same id for the same member: Teams has one chat per bot and
+        person). Refused as Teams does when the app cannot reach that person."""
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        body = await request.json()
+        self.created.append(body)
+        members = body.get("members") or []
+        if self.refuse_create or len(members) != 1 or body.get("isGroup"):
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "The bot is not installed for the user",
+                    }
+                },
+                status=403,
+            )
+        tenant = body.get("tenantId") or (body.get("channelData") or {}).get("tenant", {}).get("id")
+        if tenant != TENANT or not (body.get("bot") or {}).get("id"):
+            self.invalid.append(f"create conversation: tenant {tenant!r}, bot {body.get('bot')!r}")
+        return web.json_response({"id": personal_chat(members[0]["id"])["id"]}, status=201)
 
     async def member(self, request: web.Request) -> web.Response:
         if self.latency:
@@ -204,6 +231,7 @@ def card_problems(card: dict[str, Any]) -> list[str]:
 @asynccontextmanager
 async def running_stub(stub: TeamsStub) -> AsyncIterator[TeamsStub]:
     app = web.Application()
+    app.router.add_post("/v3/conversations", stub.create)
     app.router.add_post("/v3/conversations/{conversation}/activities", stub.send)
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", stub.reply)
     app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", stub.update)
