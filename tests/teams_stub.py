@@ -282,7 +282,11 @@ def _base(
 
 
 def personal_chat(user_id: str) -> dict[str, Any]:
-    return {"id": f"a:personal-{user_id}", "conversationType": "personal", "tenantId": TENANT}
+    """The bot's one personal chat with the user: an ``a:1...`` id as long as Teams' (the SDK
+    cuts conversation ids in connector URLs at 150 characters, so real ones are shorter)."""
+    digest = hashlib.sha512(f"chat:{user_id}".encode()).digest() * 2
+    chat = "a:1" + base64.urlsafe_b64encode(digest).decode()[:127]
+    return {"id": chat, "conversationType": "personal", "tenantId": TENANT}
 
 
 def channel(name: str = "general") -> dict[str, Any]:

@@ -47,7 +47,9 @@ class ReminderCard:
     nudge: int
     link: str | None = None
     until: datetime | None = None
-    handed_to: str | None = None
+    handed_to: str | None = None  # a chat user id, on handed_to_platform
+    handed_to_platform: str | None = None
+    handed_to_email: str | None = None  # how the router names them on another platform
 
 
 class Notifier(Protocol):

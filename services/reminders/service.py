@@ -280,6 +280,8 @@ class Reminders:
                 row.platform_user_id,
                 row.nudges,
             )
+            # the router names them by e-mail where that id means nothing (the other platform)
+            admin = {"admin_email": row.recipient_email, "admin_platform": row.platform}
             onboarding = await repo.get_onboarding(session, onboarding_id=row.onboarding_id)
             platform = onboarding.platform if onboarding else None
         params: dict[str, Any] = {
@@ -287,6 +289,7 @@ class Reminders:
             "admin": user or "",
             "nudges": nudges,
             "missing": missing,
+            **admin,
         }
         if requester:
             await self.notifier.tell(requester, "reminder.escalated", platform=platform, **params)
@@ -488,7 +491,8 @@ class Reminders:
                 return False
             old_ref, old_user = row.message_ref, row.platform_user_id
             card = self._card(row, "handed", list(row.missing), nudge=row.nudges, zone=zone)
-            card = ReminderCard(**{**card.__dict__, "handed_to": user.id})
+            card = ReminderCard(**{**card.__dict__, "handed_to": user.id,
+                                   "handed_to_platform": user.platform, "handed_to_email": email})  # fmt: skip
             row.platform_user_id, row.recipient_email, row.tz = user.id, email, user.tz
             row.platform = user.platform
             row.message_ref, row.nudges, row.escalated_at = {"locale": user.locale}, 0, None
