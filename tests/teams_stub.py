@@ -339,6 +339,14 @@ def bot_added(service_url: str, *, user_id: str = MARTA, locale: str = "en-US",
     return activity
 
 
+def bot_removed(service_url: str, *, user_id: str = MARTA) -> dict[str, Any]:
+    """``conversationUpdate`` with the bot in ``membersRemoved``: the app was removed from the
+    user's personal chat."""
+    activity = _base("conversationUpdate", service_url, user_id=user_id, locale="en-US")
+    activity["membersRemoved"] = [dict(BOT)]
+    return activity
+
+
 def installation(action: str, service_url: str, *, user_id: str = MARTA) -> dict[str, Any]:
     """``installationUpdate`` (``add`` or ``remove``) in the user's personal chat."""
     activity = _base("installationUpdate", service_url, user_id=user_id, locale="en-US")

@@ -25,6 +25,10 @@ class ReminderActor:
     email: str | None = None
 
 
+class UnreachableError(Exception):
+    """The person can no longer be reached where they were (they removed the app there)."""
+
+
 class NotYourReminderError(Exception):
     """Only the reminder's recipient, the onboarding's requester or an onboarding administrator
     may snooze a reminder or hand it over; ``key`` says so in the clicker's language."""

@@ -17,13 +17,13 @@ from handlers.teams.references import PLATFORM
 from handlers.teams.reminders.cards import reminder_card, summary
 from services.conversations import Conversation, Conversations
 from services.i18n import Translator
-from services.reminders.notifier import ChatUser, ReminderCard
+from services.reminders.notifier import ChatUser, ReminderCard, UnreachableError
 
 logger = logging.getLogger(__name__)
 USER_PARAMS = ("admin",)  # parameters the reminders service fills with a chat user id
 
 
-class TeamsUnreachableError(Exception):
+class TeamsUnreachableError(UnreachableError):
     """The person has no personal chat with the bot (never installed it, or removed it)."""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,15 @@ from tests.onboarding_support import managed_answers, resource_id, submitted
 from tests.slack_stub import SIGNING_SECRET, SlackStub, user
 from tests.slack_stub import running_stub as running_slack
 from tests.teams_harness import Harness, running_bot
-from tests.teams_stub import MARTA, bot_added, member, personal_chat, teams_user_id
+from tests.teams_stub import (
+    MARTA,
+    bot_added,
+    bot_removed,
+    installation,
+    member,
+    personal_chat,
+    teams_user_id,
+)
 
 START = datetime(2027, 3, 10, 15, 0, tzinfo=UTC)  # a Wednesday
 BEATRIZ_EMAIL = "beatriz.lima@brightline-it.example"
@@ -61,6 +69,12 @@ async def applied(teams: Harness, *, platform: str, requested_by: str) -> str:
     assert onboarding_id, preview.issues
     assert (await runner.apply(onboarding_id)).status == "applied"
     return onboarding_id
+
+
+async def the_row(teams: Harness) -> ReminderSchedule:
+    async with teams.container.db.transaction() as session:
+        [row] = (await session.execute(select(ReminderSchedule))).scalars().all()
+    return row
 
 
 async def nudge_until_escalated(teams: Harness, reminders: Reminders, clock: Any) -> None:
@@ -126,3 +140,58 @@ async def test_slack_readers_never_see_a_teams_id(tmp_path: Path) -> None:
                   if s.conversation_id == beatriz_chat and s.kind == "update"][-1]  # fmt: skip
         assert f"Handed to {TOM_EMAIL}." in str(handed.activity)
         assert len(slack_texts(slack, "DUT")) == 1  # Tom is nudged in Slack
+
+
+async def beatriz_in_teams(teams: Harness) -> str:
+    teams.stub.members[BEATRIZ] = member(BEATRIZ, BEATRIZ_EMAIL, "Beatriz Lima")
+    await teams.post(bot_added(teams.stub.url, user_id=BEATRIZ))
+    await teams.settle()
+    return str(personal_chat(BEATRIZ)["id"])
+
+
+async def test_removed_from_teams_the_admin_is_reminded_on_slack(tmp_path: Path) -> None:
+    slack_users = {"UB": user("UB", BEATRIZ_EMAIL, "en-US", "America/New_York")}
+    async with both(tmp_path, slack_users) as (teams, slack, reminders):
+        chat = await beatriz_in_teams(teams)
+        with time_machine.travel(START, tick=False) as clock:
+            onboarding_id = await applied(teams, platform="teams", requested_by=MARTA)
+            await reminders.start(onboarding_id)  # in Teams: the onboarding's own platform
+            assert len(teams_texts(teams, chat)) == 2 and slack_texts(slack, "DUB") == []
+
+            await teams.post(bot_removed(teams.stub.url, user_id=BEATRIZ))
+            clock.move_to((await the_row(teams)).next_at)
+            result = await reminders.sweep()
+            assert result.nudged == 1
+            [nudge] = slack_texts(slack, "DUB")
+            assert "Still missing in Autotask" in nudge
+            row = await the_row(teams)
+            assert (row.platform, row.platform_user_id, row.nudges) == ("slack", "UB", 2)
+
+            clock.move_to(row.next_at)
+            await reminders.sweep()  # and stays there
+        assert len(slack_texts(slack, "DUB")) == 2 and len(teams_texts(teams, chat)) == 2
+
+
+async def test_removed_with_nowhere_else_the_nudge_is_undeliverable_and_the_sweep_goes_on(
+    teams: Harness,
+) -> None:
+    reminders = teams.container.reminders
+    assert reminders is not None and list(reminders.notifier.platforms) == ["teams"]
+    await teams.post(bot_added(teams.stub.url))  # Marta, the requester
+    chat = await beatriz_in_teams(teams)
+    with time_machine.travel(START, tick=False) as clock:
+        onboarding_id = await applied(teams, platform="teams", requested_by=MARTA)
+        await reminders.start(onboarding_id)
+        await teams.post(installation("remove", teams.stub.url, user_id=BEATRIZ))
+        sent = len(teams.stub.sent)
+        clock.move_to((await the_row(teams)).next_at)
+        result = await reminders.sweep()  # no exception, nothing logged at ERROR (conftest)
+        assert result.nudged == 0
+        row = await the_row(teams)
+        assert row.status == "unreachable" and row.nudges == 1 and row.sending_nudge is None
+        clock.move_to(row.next_at + timedelta(days=2))
+        assert (await reminders.sweep()).claimed == 0  # not tried again and again
+    after = teams.stub.sent[sent:]
+    assert [s.conversation_id for s in after] == [personal_chat(MARTA)["id"]]  # Marta is told
+    assert f"{BEATRIZ_EMAIL} cannot be reached" in str(after[0].activity)
+    assert len(teams_texts(teams, chat)) == 2  # the welcome and the first nudge only
