@@ -23,17 +23,17 @@ from bot.teams import TEAMS, TeamsBot
 from services.autotask.sandbox import SandboxTransport, build_tenant
 from services.store.migrate import upgrade
 from tests.support import Reply
-from tests.teams_stub import TeamsStub, member, running_stub
+from tests.teams_stub import DAN, MARTA, NOEMAIL, VISITOR, TeamsStub, member, running_stub
 
 APP_ID = "3f1c9a52-7d4e-4b8a-9c21-5e6f7a8b9c0d"
 TENANT_ID = "8d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f"
 PASSWORD = "teams-client-secret-value-never-logged"
 
 MEMBERS = {
-    "29:marta": member("29:marta", "marta.ruiz@brightline-it.example", "Marta Ruiz"),
-    "29:dan": member("29:dan", "dan.okafor@brightline-it.example", "Dan Okafor"),
-    "29:visitor": member("29:visitor", "visitor@elsewhere.example", "A Visitor"),
-    "29:noemail": member("29:noemail", None, "Guest"),
+    MARTA: member(MARTA, "marta.ruiz@brightline-it.example", "Marta Ruiz"),
+    DAN: member(DAN, "dan.okafor@brightline-it.example", "Dan Okafor"),
+    VISITOR: member(VISITOR, "visitor@elsewhere.example", "A Visitor"),
+    NOEMAIL: member(NOEMAIL, None, "Guest"),
 }
 
 

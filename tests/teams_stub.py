@@ -9,6 +9,8 @@ activities with ``message``/``invoke``/... and POST them to the bot's real ``/ap
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -34,6 +36,21 @@ ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 MAX_ACTIVITY_BYTES = 28_000
 
 
+def teams_user_id(name: str) -> str:
+    """A Teams user id as long as real ones: ``29:1`` and about 130 more characters (Slack's ids
+    are 11), so every test that stores one checks that the columns hold it."""
+    digest = hashlib.sha512(name.encode()).digest() + hashlib.sha256(name.encode()).digest()
+    return f"29:1{base64.urlsafe_b64encode(digest).decode().rstrip('=')}-{name}"
+
+
+def aad_object_id(user_id: str) -> str:
+    """The member's Entra object id: a GUID, unlike the Teams user id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, user_id))
+
+
+MARTA, DAN, VISITOR, NOEMAIL = (teams_user_id(n) for n in ("marta", "dan", "visitor", "noemail"))
+
+
 @dataclass
 class Sent:
     kind: str  # send (new message), reply, update
@@ -51,6 +68,9 @@ class TeamsStub:
     sent: list[Sent] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    # ``POST v3/conversations`` bodies (the bot opening a chat), and whether Teams refuses them
+    created: list[dict[str, Any]] = field(default_factory=list)
+    refuse_create: bool = False
     url: str = ""
     signing_key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -112,6 +132,30 @@ class TeamsStub:
 
     async def update(self, request: web.Request) -> web.Response:
         return await self._record(request, "update", request.match_info["activity"])
+
+    async def create(self, request: web.Request) -> web.Response:
+        """``POST v3/conversations``: a personal chat with the one member named, as the Bot
+        Connector opens it (the same id for the same member: Teams has one chat per bot and
+        person). Refused as Teams does when the app cannot reach that person."""
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        body = await request.json()
+        self.created.append(body)
+        members = body.get("members") or []
+        if self.refuse_create or len(members) != 1 or body.get("isGroup"):
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "The bot is not installed for the user",
+                    }
+                },
+                status=403,
+            )
+        tenant = body.get("tenantId") or (body.get("channelData") or {}).get("tenant", {}).get("id")
+        if tenant != TENANT or not (body.get("bot") or {}).get("id"):
+            self.invalid.append(f"create conversation: tenant {tenant!r}, bot {body.get('bot')!r}")
+        return web.json_response({"id": personal_chat(members[0]["id"])["id"]}, status=201)
 
     async def member(self, request: web.Request) -> web.Response:
         if self.latency:
@@ -187,6 +231,7 @@ def card_problems(card: dict[str, Any]) -> list[str]:
 @asynccontextmanager
 async def running_stub(stub: TeamsStub) -> AsyncIterator[TeamsStub]:
     app = web.Application()
+    app.router.add_post("/v3/conversations", stub.create)
     app.router.add_post("/v3/conversations/{conversation}/activities", stub.send)
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", stub.reply)
     app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", stub.update)
@@ -206,7 +251,7 @@ async def running_stub(stub: TeamsStub) -> AsyncIterator[TeamsStub]:
 
 def member(user_id: str, email: str | None, name: str = "Someone") -> dict[str, Any]:
     """What ``GET v3/conversations/{id}/members/{user}`` answers for a Teams user."""
-    found = {"id": user_id, "name": name, "aadObjectId": f"aad-{user_id}", "tenantId": TENANT,
+    found = {"id": user_id, "name": name, "aadObjectId": aad_object_id(user_id), "tenantId": TENANT,
              "userRole": "user"}  # fmt: skip
     if email:
         found |= {"email": email, "userPrincipalName": email}
@@ -229,7 +274,7 @@ def _base(
         "channelId": "msteams",
         "serviceUrl": service_url,
         "locale": locale,
-        "from": {"id": user_id, "name": "Someone", "aadObjectId": f"aad-{user_id}"},
+        "from": {"id": user_id, "name": "Someone", "aadObjectId": aad_object_id(user_id)},
         "recipient": dict(BOT),
         "conversation": conversation or personal_chat(user_id),
         "channelData": channel_data or {"tenant": {"id": TENANT}},
@@ -237,7 +282,11 @@ def _base(
 
 
 def personal_chat(user_id: str) -> dict[str, Any]:
-    return {"id": f"a:personal-{user_id}", "conversationType": "personal", "tenantId": TENANT}
+    """The bot's one personal chat with the user: an ``a:1...`` id as long as Teams' (the SDK
+    cuts conversation ids in connector URLs at 150 characters, so real ones are shorter)."""
+    digest = hashlib.sha512(f"chat:{user_id}".encode()).digest() * 2
+    chat = "a:1" + base64.urlsafe_b64encode(digest).decode()[:127]
+    return {"id": chat, "conversationType": "personal", "tenantId": TENANT}
 
 
 def channel(name: str = "general") -> dict[str, Any]:
@@ -251,7 +300,7 @@ def team_data(name: str = "general") -> dict[str, Any]:
 
 
 def message(
-    text: str, service_url: str, *, user_id: str = "29:marta", locale: str = "en-US",
+    text: str, service_url: str, *, user_id: str = MARTA, locale: str = "en-US",
     mention: bool = False, conversation: dict[str, Any] | None = None,
     channel_data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
@@ -269,7 +318,7 @@ def message(
 
 
 def invoke(
-    name: str, data: dict[str, Any], service_url: str, *, user_id: str = "29:marta",
+    name: str, data: dict[str, Any], service_url: str, *, user_id: str = MARTA,
     locale: str = "en-US", conversation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """``task/fetch`` or ``task/submit``: ``data`` is the button's data merged with the inputs."""
@@ -280,7 +329,7 @@ def invoke(
     return activity
 
 
-def bot_added(service_url: str, *, user_id: str = "29:marta", locale: str = "en-US",
+def bot_added(service_url: str, *, user_id: str = MARTA, locale: str = "en-US",
               conversation: dict[str, Any] | None = None,
               channel_data: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """``conversationUpdate`` with the bot in ``membersAdded``: the app was installed here."""
@@ -290,7 +339,15 @@ def bot_added(service_url: str, *, user_id: str = "29:marta", locale: str = "en-
     return activity
 
 
-def installation(action: str, service_url: str, *, user_id: str = "29:marta") -> dict[str, Any]:
+def bot_removed(service_url: str, *, user_id: str = MARTA) -> dict[str, Any]:
+    """``conversationUpdate`` with the bot in ``membersRemoved``: the app was removed from the
+    user's personal chat."""
+    activity = _base("conversationUpdate", service_url, user_id=user_id, locale="en-US")
+    activity["membersRemoved"] = [dict(BOT)]
+    return activity
+
+
+def installation(action: str, service_url: str, *, user_id: str = MARTA) -> dict[str, Any]:
     """``installationUpdate`` (``add`` or ``remove``) in the user's personal chat."""
     activity = _base("installationUpdate", service_url, user_id=user_id, locale="en-US")
     activity["action"] = action

@@ -13,8 +13,10 @@ from handlers.teams.deps import TeamsDeps
 from handlers.teams.dialogs import autotask_failure
 from handlers.teams.ids import ONBOARD, company_text
 from handlers.teams.proactive import card_message
+from handlers.teams.run.card import unfinished_card
 from services.autotask.errors import AutotaskError
 from services.i18n import Translator
+from services.onboarding.actor import RefusedError
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ def register(app: AgentApplication[Any], deps: TeamsDeps) -> None:
             await _send_card(context, cards.refusal_card(t, who.email))
             return
         await _send_card(context, cards.onboard_card(t, company))
+        await _offer_unfinished(context, deps, t)
 
     async def help_text(context: TurnContext, state: Any) -> None:
         if (context.activity.text or "").strip():  # card submits (no text) are not questions
@@ -69,6 +72,17 @@ def register(app: AgentApplication[Any], deps: TeamsDeps) -> None:
     app.conversation_update("membersAdded")(members_added)
     app.conversation_update("membersRemoved")(members_removed)
     app.activity(ActivityTypes.installation_update)(installation)
+
+
+async def _offer_unfinished(context: TurnContext, deps: TeamsDeps, t: Translator) -> None:
+    """After the card that opens the form: the person's own failed or stranded onboardings, with
+    Retry or Resume, so none is left stranded unnoticed (as Slack's /onboard does)."""
+    try:
+        found = await deps.service.unfinished(await people.actor(context, deps))
+    except (RefusedError, AutotaskError):
+        return  # the card above already says why, or the form will
+    if found:
+        await _send_card(context, unfinished_card(found, t))
 
 
 async def _send_card(context: TurnContext, card: dict[str, Any]) -> None:

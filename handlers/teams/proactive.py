@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+)
 from microsoft_agents.hosting.core import ChannelServiceAdapter, ClaimsIdentity, TurnContext
 
 from handlers.teams.cards import attachment
-from handlers.teams.references import reference_of
+from handlers.teams.people import CONNECTOR
+from handlers.teams.references import PLATFORM, reference_of
 from services.conversations import Conversation
 
 
@@ -61,3 +68,59 @@ class TeamsSender:
             await context.update_activity(activity)
 
         await self._turn(conversation, replace)
+
+    async def open_personal(
+        self, via: Conversation, user_id: str, locale: str | None = None
+    ) -> Conversation:
+        """Open (or find: Teams answers with the existing one) the bot's personal chat with
+        ``user_id``, a member of ``via``'s tenant, as ``POST v3/conversations`` does; what to
+        store about it. Raises when Teams refuses (the app is not installed for that person
+        and cannot be, the person left the tenant)."""
+        found: list[Conversation] = []
+        refused: list[Exception] = []
+        base = reference_of(via)
+        tenant = via.tenant_id or (base.conversation.tenant_id if base.conversation else None)
+
+        async def create(context: TurnContext) -> None:
+            client = context.services.get(CONNECTOR)
+            if client is None:
+                refused.append(RuntimeError("the proactive turn has no connector client"))
+                return
+            parameters = ConversationParameters(
+                is_group=False,
+                agent=base.agent,
+                members=[ChannelAccount(id=user_id)],
+                tenant_id=tenant,
+                channel_data={"tenant": {"id": tenant}} if tenant else None,
+            )
+            try:
+                created = await client.conversations.create_conversation(parameters)
+            except Exception as exc:  # raised after the turn, not as a failed turn
+                refused.append(exc)
+                return
+            reference = base.model_copy(deep=True)
+            reference.activity_id = None
+            reference.user = ChannelAccount(id=user_id)
+            reference.conversation = ConversationAccount(
+                id=created.id, conversation_type="personal", tenant_id=tenant
+            )
+            if created.service_url:
+                reference.service_url = created.service_url
+            found.append(
+                Conversation(
+                    platform=PLATFORM,
+                    conversation_id=str(created.id),
+                    kind="personal",
+                    reference=reference.model_dump(mode="json", by_alias=True, exclude_none=True),
+                    user_id=user_id,
+                    tenant_id=tenant,
+                    locale=locale,
+                )
+            )
+
+        await self._turn(via, create)
+        if refused:
+            raise refused[0]
+        if not found or not found[0].conversation_id:
+            raise RuntimeError("Teams created no personal chat")
+        return found[0]

@@ -25,6 +25,10 @@ class ReminderActor:
     email: str | None = None
 
 
+class UnreachableError(Exception):
+    """The person can no longer be reached where they were (they removed the app there)."""
+
+
 class NotYourReminderError(Exception):
     """Only the reminder's recipient, the onboarding's requester or an onboarding administrator
     may snooze a reminder or hand it over; ``key`` says so in the clicker's language."""
@@ -47,7 +51,9 @@ class ReminderCard:
     nudge: int
     link: str | None = None
     until: datetime | None = None
-    handed_to: str | None = None
+    handed_to: str | None = None  # a chat user id, on handed_to_platform
+    handed_to_platform: str | None = None
+    handed_to_email: str | None = None  # how the router names them on another platform
 
 
 class Notifier(Protocol):

@@ -18,6 +18,30 @@ from services.reminders.notifier import ChatUser, Notifier, ReminderCard
 
 logger = logging.getLogger(__name__)
 LEGACY = "slack"  # reminders and message references stored before a platform was recorded
+# Parameters naming a person by their chat user id; ``<key>_platform`` and ``<key>_email`` say
+# where that id is valid and how to name them elsewhere.
+PEOPLE = ("admin",)
+
+
+def named_for(platform: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as a message on ``platform`` shows them: a person whose id is another
+    platform's (a Teams ``29:...`` id in Slack, a Slack ``U...`` id in Teams) is named by e-mail
+    (``<key>_name``) instead of by id, which there would be gibberish or a broken mention."""
+    out = dict(params)
+    for key in PEOPLE:
+        where = out.pop(f"{key}_platform", None) or LEGACY
+        email = out.pop(f"{key}_email", None)
+        if out.get(key) and where != platform:
+            out[key] = None
+            out[f"{key}_name"] = email or "?"
+    return out
+
+
+def card_for(platform: str, card: ReminderCard) -> ReminderCard:
+    """The card as ``platform`` shows it: "handed to" someone on another platform by e-mail."""
+    if card.handed_to and (card.handed_to_platform or LEGACY) != platform:
+        return replace(card, handed_to=None, handed_to_email=card.handed_to_email or "?")
+    return card
 
 
 class RoutingNotifier:
@@ -59,11 +83,11 @@ class RoutingNotifier:
         self, to: str, card: ReminderCard, locale: str, *, platform: str | None = None
     ) -> dict[str, Any]:
         name, notifier = self._on(platform)
-        return {**await notifier.send_reminder(to, card, locale), "platform": name}
+        return {**await notifier.send_reminder(to, card_for(name, card), locale), "platform": name}
 
     async def update_reminder(self, ref: dict[str, Any], card: ReminderCard, locale: str) -> None:
-        _, notifier = self._on(ref.get("platform"))
-        await notifier.update_reminder(ref, card, locale)
+        name, notifier = self._on(ref.get("platform"))
+        await notifier.update_reminder(ref, card_for(name, card), locale)
 
     async def tell(
         self,
@@ -74,14 +98,14 @@ class RoutingNotifier:
         platform: str | None = None,
         **params: Any,
     ) -> None:
-        _, notifier = self._on(platform)
-        await notifier.tell(to, key, locale, **params)
+        name, notifier = self._on(platform)
+        await notifier.tell(to, key, locale, **named_for(name, params))
 
     async def post_channel(self, channel: str, key: str, **params: Any) -> None:
         """``REMINDER_ESCALATION_CHANNEL``: a Slack channel when Slack is configured, else a Teams
         conversation the app was added to."""
-        _, notifier = self._on(LEGACY)
-        await notifier.post_channel(channel, key, **params)
+        name, notifier = self._on(LEGACY)
+        await notifier.post_channel(channel, key, **named_for(name, params))
 
 
 def was_sent(ref: dict[str, Any]) -> bool:

@@ -37,9 +37,10 @@ from services.reminders.notifier import (
     NotYourReminderError,
     ReminderActor,
     ReminderCard,
+    UnreachableError,
 )
 from services.reminders.policy import BusinessHours
-from services.reminders.routing import RoutingNotifier, was_sent
+from services.reminders.routing import LEGACY, RoutingNotifier, was_sent
 from services.store import repositories as repo
 from services.store.db import Database
 from services.store.tables import ReminderSchedule
@@ -246,9 +247,15 @@ class Reminders:
             if marked != 1:
                 return False  # closed meanwhile (Check now, the setup completed), or re-claimed
         card = self._card(row, "open", missing, nudge=number, zone=zone)
-        ref = await self.notifier.send_reminder(
-            row.platform_user_id, card, locale, platform=row.platform
-        )
+        try:
+            ref = await self.notifier.send_reminder(
+                row.platform_user_id, card, locale, platform=row.platform
+            )
+        except UnreachableError:
+            moved = await self._elsewhere(row, card)
+            if moved is None:
+                return False
+            ref, locale = moved
         message_ref = {**ref, "locale": locale}
         next_at = self.hours.after_nudge(self.clock(), row.tz)
         async with self.db.transaction() as session:
@@ -263,6 +270,40 @@ class Reminders:
             missing,
         )
         return True
+
+    async def _elsewhere(
+        self, row: ReminderSchedule, card: ReminderCard
+    ) -> tuple[dict[str, Any], str] | None:
+        """The recipient removed the app where they were reminded: the nudge goes to them on
+        another configured platform, where the reminder stays (the sent message and its locale);
+        ``None`` when they are nowhere any more: the reminder stops as undeliverable (the
+        Autotask to-do still reminds) and the requester is told once."""
+        here = (row.platform or LEGACY, row.platform_user_id)
+        user = await self.notifier.find_user(row.recipient_email)
+        table = ReminderSchedule
+        if user is not None and (user.platform, user.id) != here:
+            ref = await self.notifier.send_reminder(user.id, card, user.locale,
+                                                    platform=user.platform)  # fmt: skip
+            async with self.db.transaction() as session:
+                await session.execute(update(table).where(table.id == row.id).values(
+                    platform_user_id=user.id, platform=user.platform, tz=user.tz))  # fmt: skip
+            row.platform_user_id, row.platform, row.tz = user.id, user.platform, user.tz
+            logger.info("reminder %s: its recipient left %s; reminded on %s instead",
+                        row.id, here[0], user.platform)  # fmt: skip
+            return ref, user.locale
+        async with self.db.transaction() as session:
+            await session.execute(update(table).where(table.id == row.id).values(
+                status="unreachable", sending_nudge=None))  # fmt: skip
+            onboarding = await repo.get_onboarding(session, onboarding_id=row.onboarding_id)
+            platform = onboarding.platform if onboarding else None
+        logger.warning("reminder %s: nudge %s undeliverable: the recipient removed the app and "
+                       "cannot be reached on any configured platform", row.id,
+                       row.nudges + 1)  # fmt: skip
+        if row.requester_id:
+            await self.notifier.tell(row.requester_id, "reminder.no_chat_account",
+                                     platform=platform, email=row.recipient_email,
+                                     company=row.company_name)  # fmt: skip
+        return None
 
     async def _escalate(self, reminder_id: int, missing: list[str]) -> None:
         table = ReminderSchedule
@@ -280,6 +321,8 @@ class Reminders:
                 row.platform_user_id,
                 row.nudges,
             )
+            # the router names them by e-mail where that id means nothing (the other platform)
+            admin = {"admin_email": row.recipient_email, "admin_platform": row.platform}
             onboarding = await repo.get_onboarding(session, onboarding_id=row.onboarding_id)
             platform = onboarding.platform if onboarding else None
         params: dict[str, Any] = {
@@ -287,6 +330,7 @@ class Reminders:
             "admin": user or "",
             "nudges": nudges,
             "missing": missing,
+            **admin,
         }
         if requester:
             await self.notifier.tell(requester, "reminder.escalated", platform=platform, **params)
@@ -488,7 +532,8 @@ class Reminders:
                 return False
             old_ref, old_user = row.message_ref, row.platform_user_id
             card = self._card(row, "handed", list(row.missing), nudge=row.nudges, zone=zone)
-            card = ReminderCard(**{**card.__dict__, "handed_to": user.id})
+            card = ReminderCard(**{**card.__dict__, "handed_to": user.id,
+                                   "handed_to_platform": user.platform, "handed_to_email": email})  # fmt: skip
             row.platform_user_id, row.recipient_email, row.tz = user.id, email, user.tz
             row.platform = user.platform
             row.message_ref, row.nudges, row.escalated_at = {"locale": user.locale}, 0, None

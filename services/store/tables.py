@@ -58,7 +58,7 @@ class Draft(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     platform: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(255))  # a chat user id; Teams' are long
     company_id: Mapped[int | None] = mapped_column(Integer)
     company_name: Mapped[str | None] = mapped_column(String(100))
     page: Mapped[str] = mapped_column(String(32), default="client")
@@ -79,7 +79,7 @@ class Onboarding(Base):
     company_id: Mapped[int] = mapped_column(Integer, index=True)
     company_name: Mapped[str] = mapped_column(String(100))
     platform: Mapped[str] = mapped_column(String(16))
-    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(255))
     requester_resource_id: Mapped[int | None] = mapped_column(Integer)
     request: Mapped[dict[str, Any]] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
@@ -131,7 +131,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     onboarding_id: Mapped[str | None] = mapped_column(String(32), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str | None] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(Integer)
@@ -148,7 +148,7 @@ class ReminderSchedule(Base):
     company_id: Mapped[int] = mapped_column(Integer)
     recipient_resource_id: Mapped[int | None] = mapped_column(Integer)
     recipient_email: Mapped[str] = mapped_column(String(254))
-    platform_user_id: Mapped[str | None] = mapped_column(String(128))
+    platform_user_id: Mapped[str | None] = mapped_column(String(255))
     # the chat platform platform_user_id is on ("slack", "teams"); None: from before Teams (Slack)
     platform: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
@@ -159,7 +159,7 @@ class ReminderSchedule(Base):
     missing: Mapped[list[Any]] = mapped_column(default=list)
     company_name: Mapped[str] = mapped_column(String(100), default="")
     tz: Mapped[str | None] = mapped_column(String(64))
-    requester_id: Mapped[str | None] = mapped_column(String(128))
+    requester_id: Mapped[str | None] = mapped_column(String(255))
     # The nudge being sent: set before the chat call, cleared after, so a crash in between is seen
     sending_nudge: Mapped[int | None] = mapped_column(Integer)
     # Set by each claim (a sweep, a start, a hand-over): a nudge is sent only under its claim
@@ -179,7 +179,7 @@ class ChatConversation(Base):
     platform: Mapped[str] = mapped_column(String(16))
     conversation_id: Mapped[str] = mapped_column(String(400))
     kind: Mapped[str] = mapped_column(String(16))  # personal, channel, groupChat
-    user_id: Mapped[str | None] = mapped_column(String(128))  # the person, for a personal chat
+    user_id: Mapped[str | None] = mapped_column(String(255))  # the person, for a personal chat
     directory_id: Mapped[str | None] = mapped_column(String(64))  # e.g. the Entra object id
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[str | None] = mapped_column(String(400))

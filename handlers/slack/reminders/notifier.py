@@ -34,7 +34,8 @@ def reminder_blocks(card: ReminderCard, t: Translator) -> list[Block]:
     if card.state == "snoozed" and card.until:
         note = t("reminder.snoozed", until=date(card.until))
     elif card.state == "handed":
-        note = t("reminder.handed", user=mention(card.handed_to or "?"))
+        who = mention(card.handed_to) if card.handed_to else literal(card.handed_to_email or "?")
+        note = t("reminder.handed", user=who)
     else:
         note = t("reminder.nudge", n=card.nudge)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
@@ -129,8 +130,11 @@ USER_PARAMS = ("admin",)  # parameters the reminders service fills with a chat u
 
 def _shown(params: dict[str, Any], t: Translator) -> dict[str, Any]:
     out = {k: literal(v) if isinstance(v, str) else v for k, v in params.items()}
-    for key in USER_PARAMS:
-        if params.get(key):
+    for key in USER_PARAMS:  # a person on another platform comes by name (the router's)
+        named = out.pop(f"{key}_name", None)
+        if named:
+            out[key] = named
+        elif params.get(key):
             out[key] = mention(str(params[key]))
     if isinstance(params.get("missing"), list):
         out["missing"] = ", ".join(t(f"missing.{m}") for m in params["missing"])

@@ -17,13 +17,13 @@ from handlers.teams.references import PLATFORM
 from handlers.teams.reminders.cards import reminder_card, summary
 from services.conversations import Conversation, Conversations
 from services.i18n import Translator
-from services.reminders.notifier import ChatUser, ReminderCard
+from services.reminders.notifier import ChatUser, ReminderCard, UnreachableError
 
 logger = logging.getLogger(__name__)
 USER_PARAMS = ("admin",)  # parameters the reminders service fills with a chat user id
 
 
-class TeamsUnreachableError(Exception):
+class TeamsUnreachableError(UnreachableError):
     """The person has no personal chat with the bot (never installed it, or removed it)."""
 
 
@@ -50,7 +50,9 @@ class TeamsNotifier:
 
     async def _activity(self, reminder: ReminderCard, locale: str, tz: str | None) -> Any:
         t = Translator(locale)
-        handed = await self._name(reminder.handed_to) if reminder.handed_to else None
+        handed = (
+            await self._name(reminder.handed_to) if reminder.handed_to else reminder.handed_to_email
+        )
         content = reminder_card(reminder, t, tz=tz, handed_to=handed)
         return card_message(content, summary(reminder, t))
 
@@ -90,8 +92,11 @@ class TeamsNotifier:
 
     async def _shown(self, params: dict[str, Any], t: Translator) -> dict[str, Any]:
         out = dict(params)
-        for key in USER_PARAMS:
-            if params.get(key):
+        for key in USER_PARAMS:  # a person on another platform comes by name (the router's)
+            named = out.pop(f"{key}_name", None)
+            if named:
+                out[key] = named
+            elif params.get(key):
                 out[key] = await self._name(str(params[key]))
         if isinstance(params.get("missing"), list):
             out["missing"] = ", ".join(t(f"missing.{m}") for m in params["missing"])

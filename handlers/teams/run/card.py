@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from microsoft_teams.cards import CardElement, ExecuteAction, OpenUrlAction
+from microsoft_teams.cards import ActionSet, CardElement, ExecuteAction, OpenUrlAction
 
 from handlers.teams.cards import card, text
 from handlers.teams.form.render import attention
 from handlers.teams.ids import Verb
 from services.i18n import Translator
+from services.onboarding.outcomes import OnboardingSummary
 from services.onboarding.presenter import RunView, StepView
 from services.onboarding.steps import PortalSecret
 
@@ -93,3 +94,27 @@ def passwords_text(secrets: Sequence[PortalSecret], t: Translator) -> str:
         t("report.portal_password", contact=s.contact, user=s.user_name, password=s.password)
         for s in secrets
     )
+
+
+MAX_UNFINISHED = 5
+
+
+def unfinished_card(found: Sequence[OnboardingSummary], t: Translator) -> dict[str, Any]:
+    """Beside "onboard": the person's own onboardings that failed (Retry) or stopped with the
+    bot (Resume), newest first; both buttons are the progress card's Retry, checked again for
+    the person who presses."""
+    body: list[CardElement] = [text(t("slack.unfinished_intro"), heading=True)]
+    for o in found[:MAX_UNFINISHED]:
+        when = o.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+        line = t("slack.status_line", company=o.company_name, status=t(f"status.{o.status}"),
+                 done=o.done, total=o.total, when=when)  # fmt: skip
+        body.append(text(line))
+        if o.stranded:
+            body.append(text(t("slack.unfinished_stranded"), subtle=True))
+        elif o.failed is not None and o.failed.error:
+            body.append(attention(o.failed.error[:500]))
+        label = t("slack.resume") if o.stranded else t("slack.retry")
+        body.append(ActionSet(actions=[ExecuteAction(title=label, verb=str(Verb.RETRY),
+                                                     data={"onboarding": o.id},
+                                                     style="positive")]))  # fmt: skip
+    return card(body)

@@ -80,16 +80,19 @@ def execute(verb: str, data: dict[str, Any], service_url: str, **kwargs: Any) ->
 
 
 async def break_fix_review(
-    teams: Harness, contract: dict[str, str] | None = None, **kwargs: Any
-) -> dict[str, Any]:
-    """Delta Print Works as a break/fix client, straight to its review card."""
+    teams: Harness, contract: dict[str, str] | None = None, people: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Delta Print Works as a break/fix client, straight to its review card (``people``: the
+    answers of its people page, e.g. Client Portal contacts)."""
     from tests.onboarding_support import company_id
 
     delta = company_id(teams.sandbox.tenant, "Delta Print Works")
     card = await open_dialog(teams, "Delta Print Works", **kwargs)
     card = await next_card(teams, card, {"company": str(delta), "client_type": "break_fix",
                                          "convert_to_customer": "true"}, **kwargs)  # fmt: skip
-    for _ in range(3):
+    card = await next_card(teams, card, people or {}, **kwargs)
+    for _ in range(2):
         card = await next_card(teams, card, **kwargs)
     card = await next_card(teams, card, contract or {}, **kwargs)
     assert card["actions"][-1]["data"]["verb"] == "onboard.apply", texts(card)

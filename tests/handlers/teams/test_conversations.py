@@ -8,7 +8,16 @@ from handlers.teams import cards
 from handlers.teams.proactive import card_message
 from services.i18n import Translator
 from tests.teams_harness import Harness
-from tests.teams_stub import bot_added, channel, installation, message, team_data
+from tests.teams_stub import (
+    MARTA,
+    aad_object_id,
+    bot_added,
+    channel,
+    installation,
+    message,
+    personal_chat,
+    team_data,
+)
 
 
 async def test_installing_the_app_stores_the_conversation_and_says_hello(teams: Harness) -> None:
@@ -17,10 +26,10 @@ async def test_installing_the_app_stores_the_conversation_and_says_hello(teams: 
 
     (welcome,) = teams.stub.messages()
     assert welcome.activity["text"].startswith("¡Hola! Incorporo en Autotask")
-    stored = await teams.bot.deps.conversations.personal(platform="teams", user_id="29:marta")
+    stored = await teams.bot.deps.conversations.personal(platform="teams", user_id=MARTA)
     assert stored is not None
-    assert stored.conversation_id == "a:personal-29:marta" and stored.kind == "personal"
-    assert stored.directory_id == "aad-29:marta" and stored.locale == "es-ES"
+    assert stored.conversation_id == personal_chat(MARTA)["id"] and stored.kind == "personal"
+    assert stored.directory_id == aad_object_id(MARTA) and stored.locale == "es-ES"
     assert stored.reference["serviceUrl"] == teams.stub.url
     assert stored.reference["bot"]["id"] == "28:onboarding-bot"
 
@@ -39,7 +48,7 @@ async def test_first_use_in_a_team_channel_is_remembered_too(teams: Harness) -> 
 
 async def test_a_stored_reference_reaches_the_conversation_later(teams: Harness) -> None:
     await teams.post(installation("add", teams.stub.url))
-    stored = await teams.bot.deps.conversations.personal(platform="teams", user_id="29:marta")
+    stored = await teams.bot.deps.conversations.personal(platform="teams", user_id=MARTA)
     assert stored is not None
     before = len(teams.stub.sent)
 
@@ -49,8 +58,8 @@ async def test_a_stored_reference_reaches_the_conversation_later(teams: Harness)
 
     (sent,) = teams.stub.sent[before:]
     assert sent.kind == "send"  # a new message in the chat, not a reply to anything
-    assert sent.conversation_id == "a:personal-29:marta" and sent.activity_id == activity_id
-    assert sent.activity["recipient"]["id"] == "29:marta"
+    assert sent.conversation_id == personal_chat(MARTA)["id"] and sent.activity_id == activity_id
+    assert sent.activity["recipient"]["id"] == MARTA
     assert sent.activity["from"]["id"] == "28:onboarding-bot"
     assert sent.activity["attachments"][0]["content"] == card
 
@@ -63,17 +72,17 @@ async def test_a_stored_reference_reaches_the_conversation_later(teams: Harness)
 
 async def test_uninstalling_stops_proactive_messages_there(teams: Harness) -> None:
     await teams.post(bot_added(teams.stub.url))
-    assert await teams.bot.deps.conversations.personal(platform="teams", user_id="29:marta")
+    assert await teams.bot.deps.conversations.personal(platform="teams", user_id=MARTA)
 
     assert (await teams.post(installation("remove", teams.stub.url))).status == 202
-    assert await teams.bot.deps.conversations.personal(platform="teams", user_id="29:marta") is None
+    assert await teams.bot.deps.conversations.personal(platform="teams", user_id=MARTA) is None
     kept = await teams.bot.deps.conversations.get(
-        platform="teams", conversation_id="a:personal-29:marta"
+        platform="teams", conversation_id=personal_chat(MARTA)["id"]
     )
     assert kept is not None and kept.removed
 
     await teams.post(installation("add", teams.stub.url))  # installed again: reachable again
-    assert await teams.bot.deps.conversations.personal(platform="teams", user_id="29:marta")
+    assert await teams.bot.deps.conversations.personal(platform="teams", user_id=MARTA)
 
 
 def test_a_card_message_holds_the_card_itself_not_its_json_text() -> None:

@@ -9,7 +9,7 @@ from tests.handlers.teams.form_support import inputs, texts
 from tests.handlers.teams.reading import dialog_card, words
 from tests.onboarding_support import company_id
 from tests.teams_harness import Harness, running_bot
-from tests.teams_stub import channel, invoke
+from tests.teams_stub import VISITOR, channel, invoke
 
 OPEN = {"msteams": {"type": "task/fetch"}, "verb": "onboard.open", "company": "Acme Dental"}
 
@@ -47,7 +47,7 @@ async def test_a_card_from_an_older_bot_still_gets_an_answer(teams: Harness) -> 
 
 
 async def test_someone_else_pressing_the_button_in_a_channel_is_checked(teams: Harness) -> None:
-    reply = await teams.post(invoke("task/fetch", OPEN, teams.stub.url, user_id="29:visitor",
+    reply = await teams.post(invoke("task/fetch", OPEN, teams.stub.url, user_id=VISITOR,
                                     conversation=channel()))  # fmt: skip
 
     assert reply.status == 200

@@ -17,7 +17,7 @@ from tests.handlers.teams.form_support import (
 from tests.handlers.teams.reading import card_of, dialog_card
 from tests.onboarding_support import company_id, contacts_of, devices_of, resource_id, technicians
 from tests.teams_harness import Harness
-from tests.teams_stub import Sent, bot_added, channel, message, team_data
+from tests.teams_stub import MARTA, Sent, bot_added, channel, message, personal_chat, team_data
 
 CHANNEL = channel("onboarding")
 
@@ -91,7 +91,7 @@ async def test_onboard_a_managed_client_end_to_end(teams: Harness) -> None:
     assert [a["title"] for a in final["actions"]] == ["Open in Autotask"]
     # The passwords went to Marta's personal chat, never to the channel.
     secrets = [s for s in teams.stub.messages() if "Client Portal password" in str(s.activity)]
-    assert [s.conversation_id for s in secrets] == ["a:personal-29:marta"]
+    assert [s.conversation_id for s in secrets] == [personal_chat(MARTA)["id"]]
     assert secrets[0].activity["textFormat"] == "plain"
 
     company = tenant.get("Companies", acme)

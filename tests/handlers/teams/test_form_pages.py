@@ -24,7 +24,7 @@ from tests.handlers.teams.reading import dialog_card
 from tests.handlers.teams.test_form_flow import CHANNEL, installed, people_page
 from tests.onboarding_support import company_id, contacts_of, technicians
 from tests.teams_harness import Harness
-from tests.teams_stub import card_problems
+from tests.teams_stub import DAN, card_problems
 
 LONG_TAX_ID = "74-" + "7" * 57  # the field takes 50 characters
 
@@ -77,7 +77,7 @@ async def test_typeahead_answers_the_person_filling_the_form_and_nobody_else(
     assert str(people[0]["id"]) in {r["value"] for r in results}
     assert all(name[:3].casefold() in r["title"].casefold() for r in results)
 
-    other = await teams.post(search(dataset, name[:3], teams.stub.url, user_id="29:dan",
+    other = await teams.post(search(dataset, name[:3], teams.stub.url, user_id=DAN,
                                     conversation=CHANNEL))  # fmt: skip
     assert other.status == 200 and other.body["value"]["results"] == []
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from tests.handlers.teams.reading import card_of, words
 from tests.teams_harness import Harness
-from tests.teams_stub import channel, message, team_data
+from tests.teams_stub import (
+    DAN,
+    MARTA,
+    VISITOR,
+    channel,
+    message,
+    personal_chat,
+    team_data,
+    teams_user_id,
+)
 
 
 async def test_onboard_acme_answers_with_a_card_whose_button_opens_the_form(teams: Harness) -> None:
@@ -14,7 +23,7 @@ async def test_onboard_acme_answers_with_a_card_whose_button_opens_the_form(team
 
     assert reply.status == 202
     (sent,) = teams.stub.messages()
-    assert sent.kind == "reply" and sent.conversation_id == "a:personal-29:marta"
+    assert sent.kind == "reply" and sent.conversation_id == personal_chat(MARTA)["id"]
     assert sent.activity["replyToId"] == activity["id"]
     assert sent.authorization is None  # anonymous local mode: no token goes out
     card = card_of(sent)
@@ -43,7 +52,7 @@ async def test_in_a_team_channel_the_bots_mention_is_not_part_of_the_company(
 
 
 async def test_the_card_speaks_the_activitys_language(teams: Harness) -> None:
-    await teams.post(message("onboard", teams.stub.url, user_id="29:dan", locale="es-ES"))
+    await teams.post(message("onboard", teams.stub.url, user_id=DAN, locale="es-ES"))
 
     card = card_of(teams.stub.messages()[0])
     assert words(card) == [
@@ -56,17 +65,17 @@ async def test_the_card_speaks_the_activitys_language(teams: Harness) -> None:
 
 
 async def test_someone_who_may_not_onboard_is_told_why_in_their_language(teams: Harness) -> None:
-    await teams.post(message("onboard Acme", teams.stub.url, user_id="29:visitor", locale="es-MX"))
+    await teams.post(message("onboard Acme", teams.stub.url, user_id=VISITOR, locale="es-MX"))
 
     (sent,) = teams.stub.messages()
     card = card_of(sent)
     assert "actions" not in card  # no button to the form
     assert words(card)[1].startswith("Lo sentimos, visitor@elsewhere.example no puede incorporar")
-    assert teams.stub.lookups == ["29:visitor"]
+    assert teams.stub.lookups == [VISITOR]
 
 
 async def test_a_member_teams_cannot_find_gets_told_the_email_is_missing(teams: Harness) -> None:
-    await teams.post(message("onboard Acme", teams.stub.url, user_id="29:stranger"))
+    await teams.post(message("onboard Acme", teams.stub.url, user_id=teams_user_id("stranger")))
 
     card = card_of(teams.stub.messages()[0])
     assert words(card)[1].startswith("Sorry, Teams did not tell me your e-mail address")

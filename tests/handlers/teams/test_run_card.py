@@ -12,7 +12,7 @@ from services.store.tables import Onboarding
 from tests.handlers.teams.form_support import break_fix_review, contract, execute, press, texts
 from tests.handlers.teams.reading import card_of
 from tests.teams_harness import Harness
-from tests.teams_stub import Sent, bot_added, channel, message, team_data
+from tests.teams_stub import DAN, Sent, bot_added, channel, message, team_data
 
 CHANNEL = channel("onboarding")
 DELTA_BLOCK = contract(4, "Delta block", "2027-01-01", "2027-06-30")
@@ -92,7 +92,7 @@ async def test_someone_else_pressing_retry_or_cancel_is_refused_in_their_languag
     before = len(teams.stub.sent)
 
     for verb in ("onboard.retry", "onboard.cancel"):
-        reply = await teams.post(execute(verb, data, teams.stub.url, user_id="29:dan",
+        reply = await teams.post(execute(verb, data, teams.stub.url, user_id=DAN,
                                          locale="es-ES", conversation=CHANNEL))  # fmt: skip
         assert reply.status == 200 and reply.seconds < 5
         assert reply.body["value"].startswith("Solo quien solicitó esta incorporación")
