@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +99,35 @@ def break_fix_answers(tenant: Tenant, company: str = "Cedar & Pine Law") -> dict
 
 
 def snapshot(tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
-    """The records the onboarding writes, without fields Autotask stamps with the clock."""
+    """The records the onboarding writes, without fields Autotask stamps with the clock. The note
+    and to-dos are dated the day their run wrote them: two runs compared across midnight (an
+    uninterrupted one, then a killed one) must still compare equal, so those dates become days
+    after the run's day, which must be today or yesterday."""
     return {
         entity: [
-            {k: v for k, v in row.items() if k not in VOLATILE}
+            _undated({k: v for k, v in row.items() if k not in VOLATILE}, entity)
             for _, row in sorted(tenant.table(entity).items())
         ]
         for entity in WRITTEN
+    }
+
+
+DATED = {"CompanyNotes", "CompanyToDos"}
+
+
+def _undated(row: dict[str, Any], entity: str) -> dict[str, Any]:
+    if entity not in DATED or not row.get("startDateTime"):
+        return row
+    day = date.fromisoformat(str(row["startDateTime"])[:10])
+    today = datetime.now(UTC).date()
+    assert day in (today, today - timedelta(days=1)), f"{entity} dated {day}, not the run's day"
+    return {
+        **row,
+        **{
+            k: f"run day + {(date.fromisoformat(str(row[k])[:10]) - day).days}"
+            for k in ("startDateTime", "endDateTime")
+            if row.get(k)
+        },
     }
 
 
