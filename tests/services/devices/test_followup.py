@@ -33,7 +33,7 @@ def _units(tenant: Tenant, contract_service: int) -> int:
     return int(rows[-1]["units"]) if rows else 0
 
 
-async def _arrived(w: World) -> tuple[int, int, int]:
+def _arrived(w: World) -> tuple[int, int, int]:
     return (w.add_device("WS-NEW-1", 1), w.add_device("SRV-NEW-1", 2),
             w.add_device("PRN-NEW-1", 4))  # fmt: skip
 
@@ -46,7 +46,7 @@ async def test_devices_added_after_the_apply_are_offered_once_by_the_next_sweep(
         w.clock.advance(hours=2)
         first = await w.devices.sweep()
         assert first.offers == 0, "devices there at the apply were in the form: not offered"
-        ws, srv, prn = await _arrived(w)
+        _arrived(w)
         w.clock.advance(hours=2)
         result = await w.devices.sweep()
         assert (result.offers, result.devices) == (1, 3)
@@ -69,7 +69,7 @@ async def test_attach_as_suggested_ties_them_adjusts_units_and_a_rerun_writes_no
         services = _services(tenant, w.company)
         workstation, server = services["Managed Workstation"], services["Managed Server"]
         assert (_units(tenant, workstation["id"]), _units(tenant, server["id"])) == (3, 3)
-        ws, srv, prn = await _arrived(w)
+        ws, srv, prn = _arrived(w)
         w.clock.advance(hours=2)
         await w.devices.sweep()
         offer = w.dms()[0]["blocks"][-1]["elements"][0]["value"]
@@ -110,7 +110,7 @@ async def test_a_device_moved_to_another_contract_by_hand_is_not_touched(
 ) -> None:
     async with world(tenant, autotask, db) as w:
         await onboarded(w)
-        ws, srv, _ = await _arrived(w)
+        _, srv, _ = _arrived(w)
         w.clock.advance(hours=2)
         await w.devices.sweep()
         offer = int(w.dms()[0]["blocks"][-1]["elements"][0]["value"])
