@@ -37,3 +37,4 @@ class Action(StrEnum):
     DEVICES_COMPLETE = "devices_complete"
     DEVICES_SNOOZE_DAY = "devices_snooze_day"
     DEVICES_SNOOZE_WEEK = "devices_snooze_week"
+    DEVICES_CHOICE = "devices_choice"  # a device's service select in Review

@@ -571,28 +571,7 @@ class DeviceFollowUps:
         on_contract = {
             cs.service_id: cs for cs in facts.contract_services.get(followup.contract_id, [])
         }
-        mapping: dict[int, int] = {}
-        left_out: list[SkippedDevice] = []
-        issues: dict[int, str] = {}
-        for device in offered:
-            if choices is None:
-                service = device.suggested_service_id
-                if service is None:
-                    continue  # no suggestion: stays offered until chosen in Review
-            elif device.device_id not in choices:
-                issues[device.device_id] = "devices.choose_service"
-                continue
-            else:
-                service = choices[device.device_id]
-                if service is None:
-                    left_out.append(SkippedDevice(device.name, "skipped"))
-                    continue
-            if service not in on_contract:
-                issues[device.device_id] = "devices.bad_service"
-                continue
-            mapping[device.device_id] = service
-        if issues:
-            raise ChoicesInvalidError(issues)
+        mapping, left_out = _mapping(offered, choices, set(on_contract))
         units: dict[int, int] = {}
         for service_id, row in on_contract.items():
             if row.id is None or service_id not in mapping.values():
@@ -614,6 +593,15 @@ class DeviceFollowUps:
             sla=followup.sla,
         )  # fmt: skip
         return request, facts, left_out
+
+    async def validate(self, actor: DeviceActor, offer_id: int, choices: Choices) -> None:
+        """Check Review's choices without attaching (one Autotask query: the contract's
+        services), so a form can answer with its errors in time; ``attach`` checks again."""
+        await self.authorize(actor, offer_id)
+        _, followup = await self._checked(offer_id, actor)
+        services = await self._services([followup.contract_id])
+        on_contract = {cs.service_id for cs in services.get(followup.contract_id, [])}
+        _mapping(await self._still_offered(offer_id), choices, on_contract)
 
     async def attach(
         self,
@@ -834,6 +822,37 @@ class DeviceFollowUps:
             if offer is None or offer.attach_onboarding_id is None:
                 return None
             return await repo.get_onboarding(session, onboarding_id=offer.attach_onboarding_id)
+
+
+def _mapping(
+    offered: Sequence[OfferedDevice], choices: Choices | None, on_contract: Collection[int | None]
+) -> tuple[dict[int, int], list[SkippedDevice]]:
+    """Device id -> service id of the devices to attach, and those Review skipped. As suggested
+    (``choices`` None) leaves out the devices with no suggestion (they stay offered); Review's
+    choices must name every device still offered, each with a service on the contract or None."""
+    mapping: dict[int, int] = {}
+    left_out: list[SkippedDevice] = []
+    issues: dict[int, str] = {}
+    for device in offered:
+        if choices is None:
+            service = device.suggested_service_id
+            if service is None:
+                continue
+        elif device.device_id not in choices:
+            issues[device.device_id] = "devices.choose_service"
+            continue
+        else:
+            service = choices[device.device_id]
+            if service is None:
+                left_out.append(SkippedDevice(device.name, "skipped"))
+                continue
+        if service not in on_contract:
+            issues[device.device_id] = "devices.bad_service"
+            continue
+        mapping[device.device_id] = service
+    if issues:
+        raise ChoicesInvalidError(issues)
+    return mapping, left_out
 
 
 # ----- outcomes ----------------------------------------------------------------------------------
