@@ -39,19 +39,8 @@ async def offered(tmp_path: Path, requester: str = "U1", locale: str = "en") -> 
         assert onboarding_id is not None, preview.issues
         assert (await c.onboarding.runs.run(onboarding_id, fresh=True)).status == "applied"
         cid = company_id(tenant, "Acme Dental")
-        new = {
-            title: tenant.create(
-                "ConfigurationItems",
-                {
-                    "companyID": cid,
-                    "productID": 100 + kind,
-                    "isActive": True,
-                    "referenceTitle": title,
-                    "configurationItemType": kind,
-                },
-            )  # fmt: skip
-            for title, kind in (("WS-RMM-01", 1), ("SRV-RMM-01", 2))
-        }
+        new = {title: _device(tenant, cid, title, kind)
+               for title, kind in (("WS-RMM-01", 1), ("SRV-RMM-01", 2))}  # fmt: skip
         await asyncio.sleep(0.1)  # the follow-up is due
         assert c.devices is not None
         result = await c.devices.sweep()
@@ -59,6 +48,13 @@ async def offered(tmp_path: Path, requester: str = "U1", locale: str = "en") -> 
         [dm] = [m.args for m in slack.stub.named("chat.postMessage")
                 if "devices_complete" in str(m.args.get("blocks"))]  # fmt: skip
         yield slack, dm, new
+
+
+def _device(tenant: Tenant, company: int, title: str, kind: int) -> int:
+    return tenant.create("ConfigurationItems", {
+        "companyID": company, "productID": 100 + kind, "isActive": True,
+        "referenceTitle": title, "configurationItemType": kind,
+    })  # fmt: skip
 
 
 def _ci(slack: Harness, device: int) -> dict[str, Any]:
