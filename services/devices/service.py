@@ -620,7 +620,7 @@ class DeviceFollowUps:
             raise OfferClosedError()
         if offer.state == ATTACHING:
             raise AttachBusyError()
-        retry = offer.state == FAILED and choices is None and offer.attach_onboarding_id
+        retry = bool(offer.state == FAILED and choices is None and offer.attach_onboarding_id)
         onboarding_id: str | None = offer.attach_onboarding_id if retry else None
         left_out: list[SkippedDevice] = []
         if onboarding_id is None:
@@ -633,18 +633,20 @@ class DeviceFollowUps:
         try:
             if onboarding_id is None:
                 onboarding_id = await self._store(actor, request, plan, offer_id)
-            await self._redraw(offer_id)
-            if on_accepted is not None:
-                await on_accepted()
+        except BaseException:
+            await self._give_back(offer_id)  # nothing stored: the buttons act again
+            raise
+        # From here the run is the onboarding's: a crash leaves it to the orphan sweep, whose
+        # resume ends in after_run like this one.
+        await self._redraw(offer_id)
+        if on_accepted is not None:
+            await on_accepted()
+        try:
             report = await self.runs.run(onboarding_id, fresh=not retry)
         except BusyError:
-            await self._give_back(offer_id)
             raise AttachBusyError() from None
         except AutotaskError as exc:  # Autotask could not be read before the first step
-            await self._failed_early(offer_id, onboarding_id or "", str(exc))
-        except BaseException:
-            await self._give_back(offer_id)
-            raise
+            await self._failed_early(offer_id, onboarding_id, str(exc))
         else:
             if report.lease_lost:
                 logger.info("offer %s: another process carries the attach on", offer_id)

@@ -16,7 +16,7 @@ from tests.services.devices.support import device_answers
 from tests.slack_harness import Harness, running_bot
 from tests.slack_stub import button_value, message_click, shown_state
 
-EVERY_DAY = {
+EVERY_DAY: dict[str, Any] = {
     "reminder_hours": "00:00-23:59", "reminder_weekdays": "mon,tue,wed,thu,fri,sat,sun",
     "device_sweep_minutes": 0.001,
 }  # fmt: skip

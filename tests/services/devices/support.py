@@ -68,6 +68,25 @@ class World:
         return [str(c.args.get("text")) for c in self.stub.named("chat.postMessage")]
 
 
+def contract_services(tenant: Tenant, company: int) -> dict[str, dict[str, Any]]:
+    """The managed contract's services of the company, by service name."""
+    contract = next(c for c in tenant.table("Contracts").values() if c["companyID"] == company
+                    and c["contractName"] == "Acme Dental - Managed Services")  # fmt: skip
+    names = {i: s["name"] for i, s in tenant.table("Services").items()}
+    return {names[cs["serviceID"]]: cs for cs in tenant.table("ContractServices").values()
+            if cs["contractID"] == contract["id"]}  # fmt: skip
+
+
+def ci(tenant: Tenant, device: int) -> dict[str, Any]:
+    return dict(tenant.get("ConfigurationItems", device) or {})
+
+
+def units(tenant: Tenant, contract_service: int) -> int:
+    rows = [u for u in tenant.table("ContractServiceUnits").values()
+            if u["contractServiceID"] == contract_service]  # fmt: skip
+    return int(rows[-1]["units"]) if rows else 0
+
+
 def device_answers(tenant: Tenant, company: str = "Acme Dental") -> dict[str, Any]:
     """A managed onboarding whose two services count devices: units = devices mapped."""
     answers = managed_answers(tenant, company=company, devices=6)

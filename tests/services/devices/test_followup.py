@@ -3,34 +3,13 @@ through the runner with units adjusted, never touching a device on another contr
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.autotask.client import AutotaskClient
 from services.autotask.sandbox import Tenant
 from services.devices.cards import ATTACHED, DeviceActor
 from services.store.db import Database
-from tests.services.devices.support import World, onboarded, world
+from tests.services.devices.support import World, ci, contract_services, onboarded, units, world
 
 U1 = DeviceActor("U1", "marta.ruiz@brightline-it.example", "slack")
-
-
-def _services(tenant: Tenant, company: int) -> dict[str, dict[str, Any]]:
-    """The managed contract's services of the company, by service name."""
-    contract = next(c for c in tenant.table("Contracts").values() if c["companyID"] == company
-                    and c["contractName"] == "Acme Dental - Managed Services")  # fmt: skip
-    names = {i: s["name"] for i, s in tenant.table("Services").items()}
-    return {names[cs["serviceID"]]: cs for cs in tenant.table("ContractServices").values()
-            if cs["contractID"] == contract["id"]}  # fmt: skip
-
-
-def _ci(tenant: Tenant, device: int) -> dict[str, Any]:
-    return dict(tenant.get("ConfigurationItems", device) or {})
-
-
-def _units(tenant: Tenant, contract_service: int) -> int:
-    rows = [u for u in tenant.table("ContractServiceUnits").values()
-            if u["contractServiceID"] == contract_service]  # fmt: skip
-    return int(rows[-1]["units"]) if rows else 0
 
 
 def _arrived(w: World) -> tuple[int, int, int]:
@@ -66,9 +45,9 @@ async def test_attach_as_suggested_ties_them_adjusts_units_and_a_rerun_writes_no
 ) -> None:
     async with world(tenant, autotask, db) as w:
         await onboarded(w)
-        services = _services(tenant, w.company)
+        services = contract_services(tenant, w.company)
         workstation, server = services["Managed Workstation"], services["Managed Server"]
-        assert (_units(tenant, workstation["id"]), _units(tenant, server["id"])) == (3, 3)
+        assert (units(tenant, workstation["id"]), units(tenant, server["id"])) == (3, 3)
         ws, srv, prn = _arrived(w)
         w.clock.advance(hours=2)
         await w.devices.sweep()
@@ -85,10 +64,10 @@ async def test_attach_as_suggested_ties_them_adjusts_units_and_a_rerun_writes_no
         }
         outcome = await w.devices.attach(U1, int(offer))
         assert outcome.status == "applied"
-        assert _ci(tenant, ws).get("contractServiceID") == workstation["id"]
-        assert _ci(tenant, srv).get("contractServiceID") == server["id"]
-        assert _ci(tenant, prn).get("contractServiceID") is None  # not chosen
-        assert (_units(tenant, workstation["id"]), _units(tenant, server["id"])) == (4, 4)
+        assert ci(tenant, ws).get("contractServiceID") == workstation["id"]
+        assert ci(tenant, srv).get("contractServiceID") == server["id"]
+        assert ci(tenant, prn).get("contractServiceID") is None  # not chosen
+        assert (units(tenant, workstation["id"]), units(tenant, server["id"])) == (4, 4)
         update = w.stub.named("chat.update")[-1].args
         assert "Units of Managed Workstation: 3 → 4" in str(update["blocks"])
         assert "PRN-NEW-1" in str(update["blocks"])  # still waiting for a choice in Review
@@ -102,7 +81,7 @@ async def test_attach_as_suggested_ties_them_adjusts_units_and_a_rerun_writes_no
         again = await w.runner.apply(stored.id)
         assert again.status == "applied"
         assert len(tenant.table("ContractServiceAdjustments")) == adjustments
-        assert (_units(tenant, workstation["id"]), _units(tenant, server["id"])) == (4, 4)
+        assert (units(tenant, workstation["id"]), units(tenant, server["id"])) == (4, 4)
 
 
 async def test_a_device_moved_to_another_contract_by_hand_is_not_touched(
@@ -126,5 +105,5 @@ async def test_a_device_moved_to_another_contract_by_hand_is_not_touched(
         assert tenant.get("ConfigurationItems", srv) == before  # left exactly as it was
         assert ("SRV-NEW-1", "other_contract") in {(s.name, s.reason) for s in outcome.skipped}
         assert "on another contract" in str(w.stub.named("chat.update")[-1].args["blocks"])
-        server = _services(tenant, w.company)["Managed Server"]
-        assert _units(tenant, server["id"]) == 3  # no unit for a device that was not attached
+        server = contract_services(tenant, w.company)["Managed Server"]
+        assert units(tenant, server["id"]) == 3  # no unit for a device that was not attached
