@@ -19,6 +19,7 @@ from bot.teams_outbound import TeamsOutbound
 from handlers.slack.devices.notifier import SlackDeviceNotifier
 from handlers.slack.reminders.notifier import SlackNotifier
 from handlers.slack.run.presenter import SlackPresenter
+from handlers.teams.devices.notifier import TeamsDeviceNotifier
 from handlers.teams.reminders.notifier import TeamsNotifier
 from services.autotask.client import AutotaskClient
 from services.autotask.reference import ReferenceData
@@ -95,6 +96,8 @@ def device_notifiers(
     platforms: dict[str, DeviceNotifier] = {}
     if slack is not None:
         platforms["slack"] = SlackDeviceNotifier(slack)
+    if teams is not None:
+        platforms["teams"] = TeamsDeviceNotifier(teams.sender, Conversations(db))
     return DeviceRouting(platforms) if platforms else None
 
 
