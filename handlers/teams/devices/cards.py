@@ -116,7 +116,7 @@ def _groups(card: DeviceCard, t: Translator) -> list[CardElement]:
         lines = [_line(d) for d in shown]
         if len(group.devices) > len(shown):
             lines.append(t("devices.more", n=len(group.devices) - len(shown)))
-        body += [text(head, heading=True), text("\n".join(lines))]
+        body += [text(head, heading=True), *(text(line) for line in lines)]
     return body
 
 
@@ -124,8 +124,8 @@ def device_card(card: DeviceCard, t: Translator, *, tz: str | None = None) -> di
     """The offer in its current state (the same card is sent, then updated in place)."""
     body: list[CardElement] = [text(_title(card, t), heading=True)]
     if card.outcome is not None:
-        lines = outcome_lines(card.outcome, t)
-        body.append(_warning("\n".join(lines)) if card.state == FAILED else text("\n".join(lines)))
+        shown = _warning if card.state == FAILED else text
+        body += [shown(line) for line in outcome_lines(card.outcome, t)]
         if card.state == FAILED:
             body.append(text(t("devices.retry"), subtle=True))
     if card.state in (ENDED, DISMISSED):
@@ -189,8 +189,7 @@ def review_card(
         lines = [t("devices.preview_units", service=u.service, before=u.before, after=u.after)
                  for u in preview.units]  # fmt: skip
         lines += [t("devices.preview_fixed", service=s) for s in preview.fixed_units]
-        if lines:
-            body.append(text("\n".join(lines), subtle=True))
+        body += [text(line, subtle=True) for line in lines]
     if problem:
         body.append(_warning(problem))
     choices = [Choice(title=s.name, value=str(s.service_id)) for s in form.services]
