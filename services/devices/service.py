@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -144,7 +144,8 @@ class DeviceFollowUps:
                 return
             request, meta = dict(onboarding.request), dict(onboarding.meta)
         if is_devices(request):
-            await self._finished(int(meta.get("devices_offer") or 0), report)
+            left_out = [SkippedDevice(str(n), str(r)) for n, r in meta.get("left_out") or []]
+            await self._finished(int(meta.get("devices_offer") or 0), report, left_out)
         elif request.get("client_type") == "managed" and report.status == "applied" and first_time:
             await self.start(report.onboarding_id)
 
@@ -632,7 +633,7 @@ class DeviceFollowUps:
             raise AttachBusyError()
         try:
             if onboarding_id is None:
-                onboarding_id = await self._store(actor, request, plan, offer_id)
+                onboarding_id = await self._store(actor, request, plan, offer_id, left_out)
         except BaseException:
             await self._give_back(offer_id)  # nothing stored: the buttons act again
             raise
@@ -682,11 +683,15 @@ class DeviceFollowUps:
             )  # fmt: skip
 
     async def _store(
-        self, actor: DeviceActor, request: DevicesRequest, plan: Plan, offer_id: int
-    ) -> str:
+        self, actor: DeviceActor, request: DevicesRequest, plan: Plan, offer_id: int,
+        left_out: list[SkippedDevice],
+    ) -> str:  # fmt: skip
+        """The devices onboarding; ``meta`` names its offer and the devices Review left out (not
+        steps of the run, but part of what the DM reports)."""
         onboarding_id = await self.runner.store(
             request, plan, platform=actor.platform or "console", requested_by=actor.user_id,
-            meta={"origin": {}, "locale": actor.locale, "devices_offer": offer_id},
+            meta={"origin": {}, "locale": actor.locale, "devices_offer": offer_id,
+                  "left_out": [[s.name, s.reason] for s in left_out]},
         )  # fmt: skip
         async with self.db.transaction() as session:
             await session.execute(
@@ -704,10 +709,13 @@ class DeviceFollowUps:
             )  # fmt: skip
         await self._redraw(offer_id)
 
-    async def _finished(self, offer_id: int, report: RunReport) -> None:
+    async def _finished(
+        self, offer_id: int, report: RunReport, left_out: list[SkippedDevice]
+    ) -> None:
         """A devices run ended (here or in another process): record what it did on the offer
         and its devices, and show it in the DM."""
         outcome = outcome_of(report)
+        outcome = replace(outcome, skipped=(*outcome.skipped, *left_out))
         done = {s.key.split(":", 1)[1] for s in report.steps if s.kind == "device"
                 and s.state in ("done", "skipped")}  # fmt: skip
         skipped = {s.key.split(":", 1)[1] for s in report.steps if s.kind == "device_skipped"}

@@ -124,6 +124,23 @@ async def test_review_says_which_device_needs_a_choice_and_attaches_the_chosen_s
         )
         assert _ci(slack, new["SRV-RMM-01"]).get("contractServiceID")
         assert not _ci(slack, new["WS-RMM-01"]).get("contractServiceID")  # skipped
+        shown = str(slack.stub.named("chat.update")[-1].args["blocks"])
+        assert "Not attached: WS-RMM-01 (skipped in Review)" in shown
+
+
+async def test_not_a_managed_device_takes_the_devices_off_the_offer_for_good(
+    tmp_path: Path,
+) -> None:
+    async with offered(tmp_path) as (slack, dm, new):
+        offer = button_value(dm["blocks"], "devices_not_managed")
+        await slack.payload(message_click("devices_not_managed", offer, channel_id="DU1"))
+        await slack.stub.wait_until(
+            "chat.update", lambda a: "marked as not managed" in str(a.get("blocks"))
+        )
+        assert not any(_ci(slack, d).get("contractID") for d in new.values())
+        await asyncio.sleep(0.1)
+        assert slack.container.devices is not None
+        assert (await slack.container.devices.sweep()).offers == 0  # never offered again
 
 
 async def test_the_offer_reaches_a_spanish_speaking_requester_in_spanish(tmp_path: Path) -> None:

@@ -4,12 +4,13 @@ attach that stops at a step or with its process: retried or resumed without a du
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from services.autotask.client import AutotaskClient
 from services.autotask.sandbox import Fault, SandboxTransport, Tenant
 from services.autotask.sandbox.tenant import Change
 from services.devices.cards import ATTACHED, ENDED, FAILED, DeviceActor, NotYourDevicesError
+from services.reminders.policy import BusinessHours
 from services.store.db import Database
 from services.store.tables import DeviceFollowUp
 from tests.services.devices.support import World, contract_services, onboarded, units, world
@@ -151,3 +152,28 @@ async def test_an_attach_whose_process_died_mid_run_is_resumed_and_finished_once
         assert units(tenant, workstation) == 7  # 3 + the 4 devices, once
         assert "Attached" in str(w.stub.named("chat.update")[-1].args["blocks"])
         assert timedelta(0) < w.runner.lease
+
+
+async def test_offers_wait_for_business_hours_and_a_snooze(
+    tenant: Tenant, autotask: AutotaskClient, db: Database
+) -> None:
+    office = BusinessHours(time(9, 0), time(17, 0), frozenset(range(5)))  # Mon-Fri, their tz
+    async with world(tenant, autotask, db, hours=office) as w:
+        await onboarded(w)  # Monday 2027-02-01 15:00 UTC: 09:00 in Chicago (U1's time zone)
+        w.clock.now = datetime(2027, 2, 6, 15, 0, tzinfo=UTC)  # Saturday
+        w.add_device("WS-SAT-1", 1)
+        result = await w.devices.sweep()
+        assert (result.offers, result.deferred) == (0, 1)
+        w.clock.now = datetime(2027, 2, 8, 14, 59, tzinfo=UTC)  # Monday 08:59 in Chicago
+        assert (await w.devices.sweep()).offers == 0  # not due before the slot it was given
+        w.clock.now = datetime(2027, 2, 8, 15, 0, tzinfo=UTC)
+        assert (await w.devices.sweep()).offers == 1
+        until = await w.devices.snooze(U1, _offer(w), 1)
+        assert until == datetime(2027, 2, 9, 15, 0, tzinfo=UTC)  # Tuesday 09:00 Chicago
+        assert "Snoozed until" in str(w.stub.named("chat.update")[-1].args["blocks"])
+        w.add_device("WS-MON-2", 1)
+        w.clock.now = datetime(2027, 2, 8, 20, 0, tzinfo=UTC)
+        assert (await w.devices.sweep()).offers == 0  # snoozed
+        w.clock.now = datetime(2027, 2, 9, 15, 1, tzinfo=UTC)
+        assert (await w.devices.sweep()).offers == 1
+        assert "WS-MON-2" in str(w.dms()[-1]["blocks"])
