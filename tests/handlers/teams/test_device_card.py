@@ -7,6 +7,7 @@ complete, and the card in Spanish."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +20,16 @@ from tests.handlers.teams.test_reminder_card import actions
 from tests.onboarding_support import company_id, submitted
 from tests.services.devices.support import contract_services, device_answers, units
 from tests.teams_harness import MEMBERS, Harness, running_bot
-from tests.teams_stub import ADAPTIVE, DAN, MARTA, Sent, bot_added, card_problems, personal_chat
+from tests.teams_stub import (
+    ADAPTIVE,
+    DAN,
+    MARTA,
+    MAX_ACTIVITY_BYTES,
+    Sent,
+    bot_added,
+    card_problems,
+    personal_chat,
+)
 
 EVERY_DAY: dict[str, Any] = {
     "reminder_hours": "00:00-23:59", "reminder_weekdays": "mon,tue,wed,thu,fri,sat,sun",
@@ -28,7 +38,8 @@ EVERY_DAY: dict[str, Any] = {
 
 
 @asynccontextmanager
-async def offered(tmp_path: Path, requester: str = MARTA, locale: str = "en-US") -> AsyncIterator[
+async def offered(tmp_path: Path, requester: str = MARTA, locale: str = "en-US",
+                  more: int = 0) -> AsyncIterator[
     tuple[Harness, Sent, dict[str, int]]
 ]:  # fmt: skip
     """A Teams requester (who has the app) whose managed onboarding was applied; then two devices
@@ -48,6 +59,7 @@ async def offered(tmp_path: Path, requester: str = MARTA, locale: str = "en-US")
         cid = company_id(tenant, "Acme Dental")
         new = {title: _device(tenant, cid, title, kind)
                for title, kind in (("WS-RMM-01", 1), ("SRV-RMM-01", 2))}  # fmt: skip
+        new |= {f"WS-BULK-{i:02}": _device(tenant, cid, f"WS-BULK-{i:02}", 1) for i in range(more)}
         await asyncio.sleep(0.1)  # the follow-up is due
         assert c.devices is not None
         result = await c.devices.sweep()
@@ -68,8 +80,9 @@ def cards_in(teams: Harness, user: str) -> list[Sent]:
     """The device card's messages in the user's personal chat (the onboarding's run and invoice
     reminder have cards of their own there)."""
     chat = personal_chat(user)["id"]
-    return [s for s in teams.stub.sent if s.conversation_id == chat
-            and "devices_" in str(s.activity.get("attachments"))]  # fmt: skip
+    mine = [s for s in teams.stub.sent if s.conversation_id == chat]
+    offers = {s.activity_id for s in mine if s.kind == "send" and "devices_" in str(s.activity)}
+    return [s for s in mine if s.activity_id in offers]
 
 
 def latest(teams: Harness, user: str = MARTA) -> dict[str, Any]:
@@ -84,6 +97,7 @@ def shown(reply: Any) -> dict[str, Any]:
     assert reply.body["statusCode"] == 200 and reply.body["type"] == ADAPTIVE, reply.body
     card: dict[str, Any] = reply.body["value"]
     assert not card_problems(card), card_problems(card)
+    assert len(json.dumps(reply.body)) < MAX_ACTIVITY_BYTES  # what Teams accepts
     return card
 
 
@@ -141,7 +155,10 @@ async def test_review_attaches_exactly_the_changed_service_and_skips_the_skipped
         fields = inputs(form)
         assert set(fields) == {ws, srv} and fields[ws]["type"] == "Input.ChoiceSet"
         assert fields[ws]["value"] == workstation  # the suggestion, preselected
-        assert {c["title"] for c in fields[srv]["choices"]} >= {"Managed Server", "Skip (do not attach now)"}
+        assert {c["title"] for c in fields[srv]["choices"]} >= {
+            "Managed Server",
+            "Skip (do not attach now)",
+        }
         assert "Units of Managed Workstation: 3 → 4 (counted per device)." in texts(form)  # preview
 
         submit = actions(form)["devices_review_submit"]
@@ -169,7 +186,9 @@ async def test_a_stranger_is_refused_and_the_card_is_unchanged(tmp_path: Path) -
         for verb in ("devices_attach", "devices_review", "devices_complete", "devices_snooze_week"):
             reply = await press(teams, verb, card[verb]["data"], user=DAN, locale="es-ES")
             assert reply.body["type"] == "application/vnd.microsoft.activity.message"
-            assert reply.body["value"].startswith("Solo quien solicitó la incorporación"), reply.body
+            assert reply.body["value"].startswith("Solo quien solicitó la incorporación"), (
+                reply.body
+            )
         await teams.settle()
         assert len(cards_in(teams, MARTA)) == 1  # never updated
         assert not any(service_of(teams.sandbox.tenant, d) for d in new.values())
@@ -181,7 +200,9 @@ async def test_a_stranger_is_refused_and_the_card_is_unchanged(tmp_path: Path) -
 async def test_snooze_then_rollout_complete_update_the_card_in_place(tmp_path: Path) -> None:
     async with offered(tmp_path) as (teams, sent, _):
         card = actions(card_of(sent))
-        snoozed = shown(await press(teams, "devices_snooze_week", card["devices_snooze_week"]["data"]))
+        snoozed = shown(
+            await press(teams, "devices_snooze_week", card["devices_snooze_week"]["data"])
+        )
         assert any(x.startswith("Snoozed until") for x in texts(snoozed))
         assert any(x.startswith("Snoozed until") for x in texts(latest(teams)))
 
@@ -191,7 +212,10 @@ async def test_snooze_then_rollout_complete_update_the_card_in_place(tmp_path: P
         assert texts(ended)[0] == expected and texts(latest(teams))[0] == expected
         assert {a["type"] for a in latest(teams).get("actions", [])} == {"Action.OpenUrl"}
         again = await press(teams, "devices_attach", card["devices_attach"]["data"])
-        assert again.body["value"] == "These devices were already dealt with, or the follow-up has ended."
+        assert (
+            again.body["value"]
+            == "These devices were already dealt with, or the follow-up has ended."
+        )
 
 
 async def test_a_spanish_speaking_requester_gets_the_card_and_review_in_spanish(
@@ -206,3 +230,23 @@ async def test_a_spanish_speaking_requester_gets_the_card_and_review_in_spanish(
         review = actions(card)["devices_review"]
         form = shown(await press(teams, review["verb"], review["data"], user=DAN, locale="es-ES"))
         assert {a["title"] for a in form["actions"]} == {"Vincular", "Volver"}
+
+
+async def test_a_large_rollout_fits_teams_card_limits_and_says_how_many_more(
+    tmp_path: Path,
+) -> None:
+    async with offered(tmp_path, more=40) as (teams, sent, new):  # 42 devices
+        words = texts(card_of(sent))  # the stub fails the test if the message is over 28 KB
+        assert sum(w.startswith("• ") for w in words) == 30
+        assert "…and 12 more" in words
+        review = actions(card_of(sent))["devices_review"]
+        form = shown(await press(teams, review["verb"], review["data"]))
+        assert len(inputs(form)) == 20
+        assert "22 more device(s) are not listed here: they keep their suggested service." in texts(
+            form
+        )
+        submit = actions(form)["devices_review_submit"]
+        chosen = {k: i["value"] for k, i in inputs(form).items()}
+        await press(teams, submit["verb"], submit["data"], **chosen)
+        await teams.settle()
+        assert all(service_of(teams.sandbox.tenant, d) for d in new.values())  # the hidden too
