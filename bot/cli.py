@@ -26,6 +26,7 @@ from bot.scheduler import refresh_reference, start_scheduler, sync_webhook
 from bot.server import create_app
 from bot.settings import Settings
 from handlers.console import ConsolePresenter, Prompter, console_presenter, resume, run_answers_file
+from handlers.console_devices import review_devices
 from services.autotask.errors import AutotaskError
 from services.autotask.sandbox import (
     SANDBOX_INTEGRATION_CODE,
@@ -411,6 +412,31 @@ async def _onboard(
                 apply=do_apply, t=t, echo=click.echo,
             )  # fmt: skip
         return await _prompter(container, lang).run(playbook=playbook)
+
+
+@main.command()
+@click.argument("company", required=False)
+@click.option("--apply", "do_apply", is_flag=True,
+              help="Attach the devices as suggested (default: list them with the preview).")  # fmt: skip
+@click.option("--lang", default=None, help="Language of the list (en, es).")
+def devices(company: str | None, do_apply: bool, lang: str | None) -> None:
+    """Devices that arrived after a managed onboarding and wait for a decision (COMPANY: part of
+    its name), with the preview of attaching them as suggested; --apply attaches them. The due
+    follow-ups are swept first, as the scheduler would."""
+    settings = load_settings()
+    _logging(settings, terminal=True)
+    sys.exit(asyncio.run(_devices(settings, company, do_apply, Translator(_locale(lang)))))
+
+
+async def _devices(settings: Settings, company: str | None, do_apply: bool, t: Translator) -> int:
+    await upgrade(settings.database_url)
+    if settings.autotask_mode == "sandbox":
+        click.echo(startup_lines(settings)[1])
+    async with build(settings) as container:
+        assert container.devices is not None
+        await container.devices.sweep()  # what the scheduler would find now, offered first
+        return await review_devices(container.devices, company, apply=do_apply, t=t,
+                                    echo=click.echo)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -14,7 +14,14 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.chat import chat_reminders, notifiers, present_runs_in_slack, web_client
+from bot.chat import (
+    chat_reminders,
+    device_followups,
+    device_notifiers,
+    notifiers,
+    present_runs_in_slack,
+    web_client,
+)
 from bot.drain import Drain
 from bot.settings import Settings
 from bot.teams_outbound import TeamsOutbound, build_outbound
@@ -23,6 +30,7 @@ from services.autotask.limits import CallSlots, EntityLimiter, RetryPolicy
 from services.autotask.reference import ReferenceData
 from services.autotask.sandbox import SandboxTransport, open_tenant, sandbox_credentials
 from services.autotask.zones import Credentials
+from services.devices.service import DeviceFollowUps
 from services.directory import Directory
 from services.onboarding.options import OptionSources
 from services.onboarding.playbooks.catalog import Playbooks
@@ -61,6 +69,7 @@ class Container:
     webhooks: CompanyWebhookRegistry | None = None  # the Autotask company webhook (registration)
     callbacks: CallbackReceiver | None = None  # its callouts; None unless PUBLIC_URL and secret
     safety_net: SafetyNet | None = None
+    devices: DeviceFollowUps | None = None  # devices that arrive later (always built)
 
 
 def autotask_credentials(settings: Settings) -> Credentials:
@@ -141,12 +150,15 @@ async def build(
     onboarding = OnboardingService(runner=runner, options=options, db=db, directory=directory,
                                    presenters=presenters, reminders=reminders,
                                    playbooks=playbooks, auto_resumes=settings.run_auto_resumes)  # fmt: skip
+    devices = device_followups(settings, device_notifiers(slack, teams, db), autotask=autotask,
+                               reference=reference, db=db, runner=runner)  # fmt: skip
+    devices.bind(onboarding.runs)  # a managed run starts a follow-up; an attach ends here
     container = Container(
         settings=settings, autotask=autotask, reference=reference, engine=engine, db=db,
         runner=runner, options=options, directory=directory, presenters=presenters,
         onboarding=onboarding, playbooks=playbooks,
         sandbox=sandbox if settings.autotask_mode == "sandbox" else None,
-        slack=slack, teams=teams, reminders=reminders, drain=Drain(),
+        slack=slack, teams=teams, reminders=reminders, drain=Drain(), devices=devices,
     )  # fmt: skip
     _webhooks(container)
     try:

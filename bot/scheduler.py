@@ -38,6 +38,20 @@ async def sweep_reminders(container: Container) -> None:
             logger.exception("reminder sweep failed; the next one retries")
 
 
+async def sweep_devices(container: Container) -> None:
+    """Devices that arrived after a managed onboarding: the follow-up claims, not the scheduler,
+    make each batch offered once across replicas."""
+    if container.devices is None or container.drain.draining:
+        return
+    with container.drain.work():
+        try:
+            result = await container.devices.sweep()
+            if result.claimed:
+                logger.info("device sweep: %s", result)
+        except Exception:
+            logger.exception("device sweep failed; the next one retries")
+
+
 async def resume_orphans(container: Container) -> None:
     """Interrupted runs (their process died, or a draining replica handed them back) are
     claimed by whichever replica finds them first and resumed in the background."""
@@ -97,6 +111,16 @@ def start_scheduler(container: Container, *, refresh_minutes: float = 10.0) -> A
         minutes=1,
         args=[container],
         id="reminder-sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep_devices,
+        "interval",
+        minutes=min(container.settings.device_sweep_minutes, 5.0),  # each follow-up's next_at
+        args=[container],  # says when it is due; this only looks for due ones
+        id="device-sweep",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

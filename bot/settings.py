@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from services.autotask.sandbox.seed import SANDBOX_INTEGRATION_CODE, SANDBOX_SECRET
 from services.autotask.zones import Credentials, plain_http_refusal
+from services.devices.rules import DEFAULT_RULES, ServiceRules
 
 
 def _split(value: object) -> object:
@@ -98,6 +99,12 @@ class Settings(BaseSettings):
     # ...and this often while the company webhook is healthy
     reminder_sweep_minutes_with_webhook: float = 360.0
 
+    # devices that arrive later (services/devices): the sweep's interval, the quiet period
+    # that ends a follow-up, and the rule suggesting each device's service
+    device_sweep_minutes: float = 60.0
+    device_quiet_days: int = 30
+    device_service_rules: str = DEFAULT_RULES
+
     autotask_webhook_secret: SecretStr | None = None
     # no callout for this long: stop relying on the webhook until one arrives
     autotask_webhook_silence_hours: float = 24.0
@@ -131,11 +138,18 @@ class Settings(BaseSettings):
     @field_validator(
         "reminder_sweep_minutes", "reminder_sweep_minutes_with_webhook",
         "autotask_webhook_silence_hours", "run_lease_seconds", "orphan_sweep_seconds",
+        "device_sweep_minutes", "device_quiet_days",
     )  # fmt: skip
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be greater than 0")
+        return value
+
+    @field_validator("device_service_rules")
+    @classmethod
+    def _device_rules(cls, value: str) -> str:
+        ServiceRules.parse(value)  # its ValueError names the rule that is wrong
         return value
 
     @field_validator("sandbox_fault_rate")

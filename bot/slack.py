@@ -59,7 +59,8 @@ def build_app(container: Container) -> SlackApp:
             client=container.slack or web_client(settings),
         )
     handlers.slack.register(app, SlackDeps(service=container.onboarding,
-                                           reminders=container.reminders))  # fmt: skip
+                                           reminders=container.reminders,
+                                           devices=container.devices))  # fmt: skip
     return app
 
 

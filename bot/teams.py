@@ -86,6 +86,7 @@ def build_teams(container: Container) -> TeamsBot:
         conversations=Conversations(container.db),
         service=container.onboarding,
         reminders=container.reminders,
+        devices=container.devices,
     )
     handlers.teams.register(app, teams, deps)
     container.presenters.register(PLATFORM, TeamsPresenter(outbound.sender, deps.conversations))

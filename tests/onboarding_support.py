@@ -140,6 +140,9 @@ def writes(calls: list[Any]) -> list[Any]:
 
 
 OUR_TABLES = (
+    "offered_devices",
+    "device_offers",
+    "device_followups",
     "chat_conversations",
     "autotask_webhooks",
     "job_runs",

@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.devices.service import DeviceFollowUps
 from services.onboarding.actor import Actor
 from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
@@ -39,6 +40,7 @@ class SlackUser:
 class SlackDeps:
     service: OnboardingService
     reminders: Reminders | None = None
+    devices: DeviceFollowUps | None = None
     ack_budget: float = 2.0  # seconds of work allowed before an ack; Slack waits 3
     user_ttl: float = 600.0
     _users: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)

@@ -14,6 +14,7 @@ class Callback(StrEnum):
     RESUME = "onboard_resume"
     DONE = "onboard_done"
     HANDOVER = "reminder_handover"
+    DEVICES_REVIEW = "devices_review"
 
 
 class Action(StrEnum):
@@ -29,3 +30,11 @@ class Action(StrEnum):
     REMINDER_SNOOZE_DAY = "reminder_snooze_day"
     REMINDER_SNOOZE_WEEK = "reminder_snooze_week"
     REMINDER_NOT_MINE = "reminder_not_mine"
+    # a device offer's buttons; the value is the offer id (services/devices/cards.py)
+    DEVICES_ATTACH = "devices_attach"
+    DEVICES_REVIEW = "devices_review"
+    DEVICES_NOT_MANAGED = "devices_not_managed"
+    DEVICES_COMPLETE = "devices_complete"
+    DEVICES_SNOOZE_DAY = "devices_snooze_day"
+    DEVICES_SNOOZE_WEEK = "devices_snooze_week"
+    DEVICES_CHOICE = "devices_choice"  # a device's service select in Review

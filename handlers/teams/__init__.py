@@ -10,7 +10,7 @@ from typing import Any
 from microsoft_agents.hosting.core import AgentApplication
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 
-from handlers.teams import activities, dialogs, form, reminders, run
+from handlers.teams import activities, devices, dialogs, form, reminders, run
 from handlers.teams.deps import TeamsDeps
 
 
@@ -20,3 +20,4 @@ def register(app: AgentApplication[Any], teams: TeamsAgentExtension[Any], deps: 
     form.register(app, teams, deps)
     run.register(app, deps)
     reminders.register(app, deps)
+    devices.register(app, deps)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from handlers.background import Background
 from handlers.teams.people import Member
 from services.conversations import Conversations
+from services.devices.service import DeviceFollowUps
 from services.directory import Directory
 from services.onboarding.service import OnboardingService
 from services.reminders.service import Reminders
@@ -18,6 +19,7 @@ class TeamsDeps:
     conversations: Conversations
     service: OnboardingService
     reminders: Reminders | None = None  # the reminder card's buttons; None: no reminders here
+    devices: DeviceFollowUps | None = None  # the device card's buttons (devices that arrive later)
     invoke_budget: float = 4.0  # seconds of work before an invoke answer; Teams waits 5
     member_ttl: float = 600.0
     background: Background = field(default_factory=Background)

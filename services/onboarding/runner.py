@@ -30,6 +30,7 @@ from services.onboarding.attempts import RunHooks, StepAttempts, Wait
 from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups, load_related
 from services.onboarding.lease import Lease, LeaseKeeper, LeaseLostError
 from services.onboarding.plan import Plan, build_plan
+from services.onboarding.plan_devices import DevicesRequest, build_device_plan, is_devices
 from services.onboarding.records import (
     Ended,
     RunReport,
@@ -179,9 +180,15 @@ class Runner:
             return Preview(request, issues)
         return Preview(request, [], build_plan(request, facts, today=self.clock().date()))
 
+    def _plan(self, request: OnboardingRequest | DevicesRequest, facts: CompanyFacts) -> Plan:
+        """A client onboarding's plan, or a devices onboarding's (``plan_devices.py``)."""
+        if isinstance(request, DevicesRequest):
+            return build_device_plan(request, facts, today=self.clock().date())
+        return build_plan(request, facts, today=self.clock().date())
+
     async def store(
         self,
-        request: OnboardingRequest,
+        request: OnboardingRequest | DevicesRequest,
         plan: Plan,
         *,
         platform: str,
@@ -268,7 +275,12 @@ class Runner:
             onboarding = await repo.get_onboarding(session, onboarding_id=onboarding_id)
             if onboarding is None:
                 raise UnknownOnboardingError(onboarding_id)
-            request = OnboardingRequest.model_validate(onboarding.request)
+            raw = dict(onboarding.request)
+            request: OnboardingRequest | DevicesRequest = (
+                DevicesRequest.model_validate(raw)
+                if is_devices(raw)
+                else OnboardingRequest.model_validate(raw)
+            )
             actor = onboarding.requested_by
             impersonate = onboarding.requester_resource_id if self.impersonate else None
             runs = {run.key: run for run in onboarding.steps}
@@ -285,7 +297,7 @@ class Runner:
                 return await self._finish(
                     keeper, "failed", None, [], error_all="errors.company_not_found"
                 )
-            plan = build_plan(request, facts, today=self.clock().date())
+            plan = self._plan(request, facts)
         steps = recover_portal_passwords(plan.steps, states)
         async with self.db.transaction() as session:
             await keeper.renew(session)

@@ -29,7 +29,8 @@ from services.onboarding.actor import BusyError, OnboardingGoneError
 from services.onboarding.attempts import Waiting
 from services.onboarding.lease import Lease
 from services.onboarding.options import OptionSources
-from services.onboarding.presenter import MessageRef, Presenters, Requester, RunView
+from services.onboarding.plan_devices import is_devices
+from services.onboarding.presenter import MessageRef, Presenters, Requester, RunPresenter, RunView
 from services.onboarding.runner import AlreadyRunningError, Runner, RunReport, StepView
 from services.store import repositories as repo
 from services.store.db import Database
@@ -48,6 +49,14 @@ class InvoiceReminders(Protocol):
     async def start(self, onboarding_id: str) -> list[int]: ...
 
 
+class DeviceFollowUpHook(Protocol):
+    """What runs need from ``services.devices`` (which imports this package, never the reverse):
+    told after every run, it starts a managed onboarding's device follow-up, or records what a
+    "devices" onboarding attached."""
+
+    async def after_run(self, report: RunReport, *, first_time: bool) -> None: ...
+
+
 class Runs:
     def __init__(
         self,
@@ -62,6 +71,7 @@ class Runs:
         self.runner, self.db, self.options = runner, db, options
         self.presenters, self.reminders = presenters, reminders
         self.max_resumes = max_resumes
+        self.devices: DeviceFollowUpHook | None = None  # set by services.devices when wired
         # The lease keeps other processes out; this keeps a second click in this one out (the
         # lease's owner is the process, so it would let a second run of the same id through).
         self._running: set[str] = set()
@@ -138,11 +148,12 @@ class Runs:
         view = RunView(report.onboarding_id, report.company_id, report.company_name,
                        report.status, report.steps, requester, origin_of(meta),
                        link=await self.company_link(report.company_id))  # fmt: skip
-        presenter = self.presenters.of(requester.platform)
+        presenter = self._presenter(onboarding)
         ref: MessageRef = dict(meta.get("progress") or {})
         if not ref:
             ref = await quietly(presenter.open(view), "open the progress message") or {}
         await quietly(presenter.finish(ref, view), "finish the progress message")
+        await self._devices_after(report, first_time=False)
 
     # ----- one run ------------------------------------------------------------------------------
 
@@ -154,7 +165,7 @@ class Runs:
             meta = dict(onboarding.meta)
             requester = _requester(onboarding)
             was = onboarding.status
-        presenter = self.presenters.of(requester.platform)
+            presenter = self._presenter(onboarding)
         before = await self.runner.report(onboarding_id)
         resumed = lease is not None and lease.pickup
         view = RunView(before.onboarding_id, before.company_id, before.company_name, "applying",
@@ -190,6 +201,7 @@ class Runs:
             now = await self.runner.report(onboarding_id)
             stopped = replace(view, status=now.status, steps=now.steps)
             await quietly(presenter.finish(ref, stopped), "finish the progress message")
+            await self._devices_after(now, first_time=False)
             raise
         if report.lease_lost:  # the process that took it over shows the rest in this message
             return report
@@ -206,6 +218,7 @@ class Runs:
         """The company's cached lists changed; the billing administrators hear about an
         incomplete invoice setup (once per onboarding, not again on a re-run)."""
         self.options.forget_company(report.company_id)
+        await self._devices_after(report, first_time=first_time)
         if report.status != "applied" or not report.invoice_missing or not first_time:
             return
         if self.reminders is None:
@@ -213,6 +226,18 @@ class Runs:
                         "on; the Autotask to-do reminds them", report.onboarding_id)  # fmt: skip
             return
         await quietly(self.reminders.start(report.onboarding_id), "start the invoice reminders")
+
+    def _presenter(self, onboarding: Onboarding) -> RunPresenter:
+        """A devices onboarding shows its progress in its device DM (``services.devices``), not
+        in a progress message of its own."""
+        if is_devices(onboarding.request):
+            return self.presenters.of("")  # no front-end registers "": the silent presenter
+        return self.presenters.of(onboarding.platform)
+
+    async def _devices_after(self, report: RunReport, *, first_time: bool) -> None:
+        if self.devices is not None:
+            await quietly(self.devices.after_run(report, first_time=first_time),
+                          "follow up the devices")  # fmt: skip
 
     async def company_link(self, company_id: int) -> str | None:
         try:

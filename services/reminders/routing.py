@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from services.reminders.notifier import ChatUser, Notifier, ReminderCard
 
@@ -44,27 +44,28 @@ def card_for(platform: str, card: ReminderCard) -> ReminderCard:
     return card
 
 
-class RoutingNotifier:
-    """The reminders' one notifier over every configured platform's (``{"slack": ..., ...}``)."""
+class _FindsPeople(Protocol):
+    async def find_user(self, email: str) -> ChatUser | None: ...
 
-    def __init__(self, platforms: Mapping[str, Notifier]) -> None:
+
+N = TypeVar("N", bound=_FindsPeople)
+
+
+class PlatformRouter(Generic[N]):
+    """Every configured platform's notifier of one kind (reminders here, device offers in
+    ``services/devices/routing.py``), and the rule above for finding a person among them."""
+
+    def __init__(self, platforms: Mapping[str, N]) -> None:
         if not platforms:
             raise ValueError("at least one chat platform is needed to send reminders")
         self.platforms = dict(platforms)
-
-    @classmethod
-    def of(cls, notifier: Notifier | RoutingNotifier) -> RoutingNotifier:
-        """A router as is; a single platform's notifier as the only one (it gets everything)."""
-        if isinstance(notifier, RoutingNotifier):
-            return notifier
-        return cls({LEGACY: notifier})
 
     def order(self, prefer: str | None) -> list[str]:
         """The platforms to look for someone on: ``prefer`` first, then the others in order."""
         names = list(self.platforms)
         return [prefer, *(n for n in names if n != prefer)] if prefer in names else names
 
-    def _on(self, platform: str | None) -> tuple[str, Notifier]:
+    def _on(self, platform: str | None) -> tuple[str, N]:
         """The platform's notifier; one not configured here (a terminal onboarding's "console",
         a row from before Teams) falls back to Slack, else the first platform."""
         name = platform or LEGACY
@@ -78,6 +79,17 @@ class RoutingNotifier:
             if found is not None:
                 return replace(found, platform=name)
         return None
+
+
+class RoutingNotifier(PlatformRouter[Notifier]):
+    """The reminders' one notifier over every configured platform's (``{"slack": ..., ...}``)."""
+
+    @classmethod
+    def of(cls, notifier: Notifier | RoutingNotifier) -> RoutingNotifier:
+        """A router as is; a single platform's notifier as the only one (it gets everything)."""
+        if isinstance(notifier, RoutingNotifier):
+            return notifier
+        return cls({LEGACY: notifier})
 
     async def send_reminder(
         self, to: str, card: ReminderCard, locale: str, *, platform: str | None = None

@@ -228,3 +228,76 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column()
+
+
+class DeviceFollowUp(Base):
+    """A managed onboarding's watch over its company's devices that are not on the contract yet:
+    swept until the rollout is complete, a quiet period passes, or the contract ends."""
+
+    __tablename__ = "device_followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    onboarding_id: Mapped[str] = mapped_column(ForeignKey("onboardings.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    company_name: Mapped[str] = mapped_column(String(100), default="")
+    contract_id: Mapped[int] = mapped_column(Integer)
+    contract_name: Mapped[str] = mapped_column(String(100), default="")
+    contract_end: Mapped[datetime | None] = mapped_column()
+    sla: Mapped[int | None] = mapped_column(Integer)
+    # whom offers go to: the requester, or (a terminal onboarding) the account manager by e-mail
+    recipient_user_id: Mapped[str | None] = mapped_column(String(255))
+    recipient_platform: Mapped[str | None] = mapped_column(String(16))
+    manager_email: Mapped[str | None] = mapped_column(String(254))  # the account manager's
+    requester_id: Mapped[str] = mapped_column(String(255))
+    requester_platform: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    tz: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    next_at: Mapped[datetime] = mapped_column(index=True)  # next sweep (or end of a snooze)
+    snoozed_until: Mapped[datetime | None] = mapped_column()
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    last_new_at: Mapped[datetime] = mapped_column()  # the quiet period counts from here
+    ended_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DeviceOffer(Base):
+    """One DM: the devices one sweep found, their suggestions, and what became of them."""
+
+    __tablename__ = "device_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("device_followups.id", ondelete="CASCADE"),
+                                             index=True)  # fmt: skip
+    state: Mapped[str] = mapped_column(String(16), default="offered")
+    message_ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attach_onboarding_id: Mapped[str | None] = mapped_column(String(32))  # the "devices" run
+    acted_by: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OfferedDevice(Base):
+    """A configuration item offered once per follow-up (the unique index is the "once")."""
+
+    __tablename__ = "offered_devices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("device_followups.id", ondelete="CASCADE"))
+    # None: it was already there, off the contract, when the onboarding was applied (the form
+    # offered it then), so the follow-up never offers it
+    offer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("device_offers.id", ondelete="CASCADE"), index=True
+    )
+    device_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str | None] = mapped_column(String(64))  # its configuration item type's label
+    suggested_service_id: Mapped[int | None] = mapped_column(Integer)
+    # existing | offered -> attached | skipped (other contract, gone, left out in Review) |
+    # not_managed
+    state: Mapped[str] = mapped_column(String(16), default="offered")
+
+    __table_args__ = (Index("ux_offered_devices_device", "followup_id", "device_id", unique=True),)
