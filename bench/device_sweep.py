@@ -4,9 +4,10 @@ each client's devices with a query of its own.
 The sandbox holds 1,000 extra customers, each with a recurring contract carrying a workstation
 service and 20 active devices on no contract (RMM arrivals); the database one due follow-up per
 client. Prints the Autotask calls of one sweep by entity (the ConfigurationItems query is one per
-500 companies, paged 500 records a page as Autotask pages), the offers made, wall time, and the
-ratio against one ConfigurationItems query per client (plus its contract's services), which is
-what a per-client follow-up costs. The chat side is a counting notifier: this measures our side.
+500 companies, paged 500 records a page as Autotask pages; Contracts and ContractServices one per
+500 contracts), the offers made, wall time, and the
+ratio against a query per client for each of them (its devices, its contract's end date, its
+contract's services), which is what a per-client follow-up costs. The chat side is a counting notifier: this measures our side.
 
     .venv/bin/python -m bench.device_sweep [--clients 1000] [--devices 20] [--latency 0.0]
 """
@@ -112,8 +113,8 @@ class Measured:
 
     @property
     def per_client_calls(self) -> int:
-        """One ConfigurationItems query per client, and its contract's services to suggest."""
-        return 2 * self.clients
+        """Per client: its devices, its contract (the end date) and the contract's services."""
+        return 3 * self.clients
 
     @property
     def sweep_calls(self) -> int:
@@ -166,7 +167,9 @@ async def main() -> None:
         print(f"  {endpoint:40} {n:>5}")
     print(f"\nAutotask calls per sweep: {m.sweep_calls} (offers {m.offers}, devices offered "
           f"{m.result.devices}, wall {m.wall:.2f} s)")  # fmt: skip
-    print(f"one query per client (devices + contract services): {m.per_client_calls} calls")
+    print(
+        f"one query per client (devices, contract, contract services): {m.per_client_calls} calls"
+    )
     print(f"ratio per-client/sweep: {m.per_client_calls / m.sweep_calls:.1f}x")
 
 

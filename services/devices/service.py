@@ -78,7 +78,7 @@ from services.onboarding.plan_devices import (
 )
 from services.onboarding.records import RunReport
 from services.onboarding.runner import Runner
-from services.onboarding.runs import Runs
+from services.onboarding.runs import Runs, quietly
 from services.reminders.policy import BusinessHours
 from services.reminders.routing import was_sent
 from services.store import repositories as repo
@@ -244,6 +244,8 @@ class DeviceFollowUps:
             companies = sorted({r.company_id for r in claimed})
             devices = await self._devices(companies)
             result.queries += len(chunked_in("companyID", companies))
+            contracts = await self._contracts([r.contract_id for r in claimed])
+            result.queries += len(chunked_in("id", sorted({r.contract_id for r in claimed})))
             known = await self._known([r.id for r in claimed])
             fresh = {
                 r.id: [d for d in devices.get(r.company_id, []) if d.id not in known[r.id]]
@@ -252,8 +254,8 @@ class DeviceFollowUps:
             services = await self._services([r.contract_id for r in claimed if fresh[r.id]])
             for row in claimed:
                 try:
-                    await self._handle(row, fresh[row.id], services.get(row.contract_id, []),
-                                       result)  # fmt: skip
+                    await self._handle(row, contracts.get(row.contract_id), fresh[row.id],
+                                       services.get(row.contract_id, []), result)  # fmt: skip
                 except Exception:
                     # One broken follow-up must not stop the others; its lease brings it back.
                     logger.exception("device follow-up %s failed; it will be retried", row.id)
@@ -285,6 +287,17 @@ class DeviceFollowUps:
                     found.setdefault(device.company_id, []).append(device)
         return found
 
+    async def _contracts(self, ids: Sequence[int]) -> dict[int, Contract]:
+        """The follow-ups' contracts as Autotask has them now (an end date moved by a renewal
+        counts), one query per 500."""
+        found: dict[int, Contract] = {}
+        for condition in chunked_in("id", sorted(set(ids))):
+            for contract in await self.client.query_models(Contract, [condition],
+                                                           limit=len(condition.value)):  # fmt: skip
+                if contract.id is not None:
+                    found[contract.id] = contract
+        return found
+
     async def _services(self, contracts: Sequence[int]) -> dict[int, list[ContractService]]:
         found: dict[int, list[ContractService]] = {}
         for condition in chunked_in("contractID", sorted(set(contracts))):
@@ -307,12 +320,21 @@ class DeviceFollowUps:
     async def _handle(
         self,
         row: DeviceFollowUp,
+        contract: Contract | None,
         new: list[ConfigurationItem],
         services: list[ContractService],
         result: SweepResult,
     ) -> None:
         now = self.clock()
-        if row.contract_end is not None and row.contract_end <= now:
+        if contract is None:  # deleted in Autotask: nothing left to attach devices to
+            result.ended += await self._end(row.id, "gone")
+            return
+        end = _when(contract.end_date)
+        if end != row.contract_end:
+            async with self.db.transaction() as session:
+                await session.execute(update(DeviceFollowUp).where(DeviceFollowUp.id == row.id)
+                                      .values(contract_end=end))  # fmt: skip
+        if end is not None and end <= now:
             result.ended += await self._end(row.id, "contract_ended")
             return
         if not new:
@@ -442,7 +464,7 @@ class DeviceFollowUps:
                 else (followup.recipient_user_id, followup.recipient_platform)
             )
             if to and to != by:
-                await _quietly(self.notifier.tell(to, f"devices.ended.{reason}", platform=platform,
+                await quietly(self.notifier.tell(to, f"devices.ended.{reason}", platform=platform,
                                                   company=followup.company_name,
                                                   contract=followup.contract_name),
                                "tell the requester the follow-up ended")  # fmt: skip
@@ -495,7 +517,7 @@ class DeviceFollowUps:
             ref = dict(offer.message_ref) if offer else {}
         if self.notifier is not None and was_sent(ref):
             card = await self.card(offer_id)
-            await _quietly(self.notifier.update_devices(ref, card, str(ref.get("locale") or "en")),
+            await quietly(self.notifier.update_devices(ref, card, str(ref.get("locale") or "en")),
                            "update the device DM")  # fmt: skip
 
     # ----- who may act ------------------------------------------------------------------------
@@ -961,11 +983,3 @@ def _when(value: Any) -> datetime | None:
     text = str(value).replace("Z", "+00:00")
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-async def _quietly(work: Awaitable[Any], doing: str) -> Any:
-    try:
-        return await work
-    except Exception:
-        logger.exception("could not %s", doing)
-        return None

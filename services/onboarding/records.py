@@ -44,6 +44,7 @@ class RunReport:
     invoice_missing: list[str] = field(default_factory=list)
     # Another process took the run over mid-way: this one stopped and recorded nothing more
     lease_lost: bool = False
+    kind: str = "client"  # or "devices": attaching devices that arrived later (plan_devices.py)
 
     @property
     def failed(self) -> StepView | None:

@@ -30,7 +30,7 @@ from services.onboarding.attempts import RunHooks, StepAttempts, Wait
 from services.onboarding.facts import CompanyFacts, load_company_facts, load_lookups, load_related
 from services.onboarding.lease import Lease, LeaseKeeper, LeaseLostError
 from services.onboarding.plan import Plan, build_plan
-from services.onboarding.plan_devices import DevicesRequest, build_device_plan, is_devices
+from services.onboarding.plan_devices import KIND, DevicesRequest, build_device_plan, is_devices
 from services.onboarding.records import (
     Ended,
     RunReport,
@@ -359,7 +359,8 @@ class Runner:
             if onboarding is None:
                 raise UnknownOnboardingError(onboarding_id)
             return RunReport(onboarding.id, onboarding.company_id, onboarding.company_name,
-                             onboarding.status, [StepView.of(r) for r in onboarding.steps])  # fmt: skip
+                             onboarding.status, [StepView.of(r) for r in onboarding.steps],
+                             kind=KIND if is_devices(onboarding.request) else "client")  # fmt: skip
 
     # ----- bookkeeping ------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from services.onboarding.actor import BusyError, OnboardingGoneError
 from services.onboarding.attempts import Waiting
 from services.onboarding.lease import Lease
 from services.onboarding.options import OptionSources
-from services.onboarding.plan_devices import is_devices
+from services.onboarding.plan_devices import KIND, is_devices
 from services.onboarding.presenter import MessageRef, Presenters, Requester, RunPresenter, RunView
 from services.onboarding.runner import AlreadyRunningError, Runner, RunReport, StepView
 from services.store import repositories as repo
@@ -235,7 +235,10 @@ class Runs:
         return self.presenters.of(onboarding.platform)
 
     async def _devices_after(self, report: RunReport, *, first_time: bool) -> None:
-        if self.devices is not None:
+        """Only what concerns the follow-up: a devices run's end, or an onboarding applied for
+        the first time (whose follow-up may start); nothing else waits on it."""
+        concerned = report.kind == KIND or (report.status == "applied" and first_time)
+        if self.devices is not None and concerned:
             await quietly(self.devices.after_run(report, first_time=first_time),
                           "follow up the devices")  # fmt: skip
 

@@ -57,15 +57,32 @@ async def test_the_follow_up_ends_when_the_contract_has_ended(
 ) -> None:
     async with world(tenant, autotask, db, quiet_days=1000) as w:
         await onboarded(w)  # the contract ends 2027-12-31
-        w.clock.advance(days=300)
+        contract = next(c for c in tenant.table("Contracts").values()
+                        if c["contractName"] == "Acme Dental - Managed Services")  # fmt: skip
+        tenant.update("Contracts", {"id": contract["id"], "endDate": "2028-01-31T00:00:00Z"})
+        w.clock.advance(days=340)  # 2028-01-06: past the first end date, not the renewed one
         await w.devices.sweep()
         assert await _status(db) == ("open", None)
-        w.clock.advance(days=60)
+        w.clock.advance(days=30)
         w.add_device("WS-2028-1", 1)
         await w.devices.sweep()
         assert await _status(db) == ("ended", "contract_ended")
         assert w.dms() == []  # no offer for a contract that is over
         assert any("the contract Acme Dental - Managed Services has ended" in t for t in w.texts())
+
+
+async def test_the_follow_up_ends_when_its_contract_is_gone_from_autotask(
+    tenant: Tenant, autotask: AutotaskClient, db: Database
+) -> None:
+    async with world(tenant, autotask, db) as w:
+        await onboarded(w)
+        contract = next(i for i, c in tenant.table("Contracts").items()
+                        if c["contractName"] == "Acme Dental - Managed Services")  # fmt: skip
+        del tenant.table("Contracts")[contract]  # removed in Autotask's web UI
+        w.add_device("WS-NEW-1", 1)
+        w.clock.advance(hours=2)
+        await w.devices.sweep()
+        assert await _status(db) == ("ended", "gone") and w.dms() == []
 
 
 async def test_rollout_complete_ends_it_and_only_the_people_concerned_may_press_it(
