@@ -33,7 +33,8 @@ from services.autotask.sandbox import SandboxTransport, Tenant, build_tenant, sa
 from services.devices.cards import DeviceCard
 from services.devices.routing import DeviceRouting
 from services.devices.rules import DEFAULT_RULES, ServiceRules
-from services.devices.service import DeviceFollowUps, SweepResult
+from services.devices.service import DeviceFollowUps
+from services.devices.sweep import SweepResult
 from services.onboarding.runner import Runner
 from services.reminders.notifier import ChatUser
 from services.reminders.policy import BusinessHours

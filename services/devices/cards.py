@@ -17,6 +17,7 @@ FAILED = "failed"  # the run stopped at a step; Retry (the same buttons) continu
 DISMISSED = "dismissed"  # "Not a managed device" for all of them
 SNOOZED = "snoozed"  # offered, and no DM of this follow-up before ``until``
 ENDED = "ended"  # the follow-up ended (``DeviceCard.ended`` says why); nothing more to press
+OPEN_OFFER = (OFFERED, SNOOZED, FAILED)  # states in which the buttons act
 
 # Why a follow-up ended: i18n ``devices.ended.<reason>``.
 END_REASONS = ("complete", "quiet", "contract_ended", "gone")
