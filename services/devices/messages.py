@@ -74,14 +74,14 @@ class OfferMessages:
         except Exception:  # a link is a nicety
             return None
 
-    async def send(self, offer_id: int) -> None:
+    async def send(self, offer_id: int) -> bool:
         """DM a new offer to its follow-up's recipient (none: only the terminal lists it) and
-        keep the platform's reference to redraw it."""
+        keep the platform's reference to redraw it; False when there is nobody to DM."""
         async with self.db.transaction() as session:
             offer = await session.get(DeviceOffer, offer_id)
             followup = await session.get(DeviceFollowUp, offer.followup_id) if offer else None
             if followup is None or followup.recipient_user_id is None or self.notifier is None:
-                return
+                return False
             to, platform, locale = (
                 followup.recipient_user_id,
                 followup.recipient_platform,
@@ -94,6 +94,7 @@ class OfferMessages:
                 update(DeviceOffer).where(DeviceOffer.id == offer_id)
                 .values(message_ref={**ref, "locale": locale})
             )  # fmt: skip
+        return True
 
     async def redraw(self, offer_id: int) -> None:
         """Show the offer's new state in its DM, if one was sent (a failure is only logged)."""

@@ -25,6 +25,7 @@ from services.devices.messages import OfferMessages
 from services.devices.outcomes import device_title, parse_when
 from services.devices.rules import ServiceRules
 from services.reminders.policy import BusinessHours
+from services.reminders.routing import was_sent
 from services.store import repositories as repo
 from services.store.db import Database
 from services.store.tables import DeviceFollowUp, DeviceOffer, OfferedDevice
@@ -37,7 +38,8 @@ CLAIM_LEASE = timedelta(minutes=5)
 class SweepResult:
     claimed: int = 0  # follow-ups looked at
     queries: int = 0  # ConfigurationItems queries (each may be several pages)
-    offers: int = 0  # DMs sent
+    offers: int = 0  # offers recorded, each one DM
+    resent: int = 0  # offers whose DM had failed, sent again
     devices: int = 0  # devices offered in them
     deferred: int = 0  # new devices held back: outside business hours, or snoozed
     ended: int = 0
@@ -85,6 +87,7 @@ class DeviceSweep:
             contracts = await self.reads.contracts([r.contract_id for r in claimed])
             result.queries += len(chunked_in("id", sorted({r.contract_id for r in claimed})))
             known = await self._known([r.id for r in claimed])
+            unsent = await self._unsent([r.id for r in claimed])
             fresh = {
                 r.id: [d for d in devices.get(r.company_id, []) if d.id not in known[r.id]]
                 for r in claimed
@@ -93,7 +96,8 @@ class DeviceSweep:
             for row in claimed:
                 try:
                     await self._handle(row, contracts.get(row.contract_id), fresh[row.id],
-                                       services.get(row.contract_id, []), result)  # fmt: skip
+                                       services.get(row.contract_id, []), result,
+                                       unsent.get(row.id, []))  # fmt: skip
                 except Exception:
                     # One broken follow-up must not stop the others; its lease brings it back.
                     logger.exception("device follow-up %s failed; it will be retried", row.id)
@@ -133,6 +137,7 @@ class DeviceSweep:
         new: list[ConfigurationItem],
         services: list[ContractService],
         result: SweepResult,
+        unsent: Sequence[int] = (),
     ) -> None:
         now = self.clock()
         if contract is None:  # deleted in Autotask: nothing left to attach devices to
@@ -149,9 +154,10 @@ class DeviceSweep:
         if not new:
             if now - row.last_new_at >= self.policy.quiet:
                 result.ended += await self.ending.end(row.id, "quiet")
-            else:
+                return
+            if not unsent:
                 await self._release(row, now + self.policy.every)
-            return
+                return
         if row.snoozed_until is not None and row.snoozed_until > now:
             result.deferred += 1
             await self._release(row, row.snoozed_until)
@@ -161,12 +167,48 @@ class DeviceSweep:
             result.deferred += 1
             await self._release(row, slot)
             return
+        for earlier in unsent:  # its DM failed (chat down, a refusal): under this claim, once
+            result.resent += await self._dm(earlier)
+        if not new:
+            await self._release(row, now + self.policy.every)
+            return
         offer_id = await self._record(row, new, await self.reads.choices(services), now)
         if offer_id is None:
             return  # the claim ran out and another sweep has the follow-up now
         result.offers += 1
         result.devices += len(new)
-        await self.messages.send(offer_id)
+        await self._dm(offer_id)
+
+    async def _dm(self, offer_id: int) -> bool:
+        """Send an offer's DM. The chat platform failing is expected now and then (Slack down, the
+        app removed): the offer stays recorded, unsent, and the next look sends it."""
+        try:
+            return await self.messages.send(offer_id)
+        except Exception as exc:
+            logger.warning("device offer %s: its DM could not be sent (%s: %s); the next sweep "
+                           "tries again", offer_id, type(exc).__name__, exc)  # fmt: skip
+            return False
+
+    async def _unsent(self, followups: Sequence[int]) -> dict[int, list[int]]:
+        """The open offers whose DM never went out (the chat platform failed when they were
+        recorded): the next look at the follow-up sends them, so no device is left to the
+        terminal alone. A follow-up with nobody to DM has none (nothing could be sent)."""
+        if not followups:
+            return {}
+        table = DeviceOffer
+        async with self.db.transaction() as session:
+            rows = (await session.execute(
+                select(table.followup_id, table.id, table.message_ref)
+                .join(DeviceFollowUp, DeviceFollowUp.id == table.followup_id)
+                .where(table.followup_id.in_(followups), table.state == OFFERED,
+                       DeviceFollowUp.recipient_user_id.is_not(None))
+                .order_by(table.id)
+            )).all()  # fmt: skip
+        unsent: dict[int, list[int]] = {}
+        for followup_id, offer_id, ref in rows:
+            if not was_sent(dict(ref or {})):
+                unsent.setdefault(followup_id, []).append(offer_id)
+        return unsent
 
     async def _release(self, row: DeviceFollowUp, next_at: datetime) -> None:
         table = DeviceFollowUp

@@ -30,24 +30,55 @@ async def offered(tmp_path: Path, requester: str = "U1", locale: str = "en") -> 
     """A managed onboarding applied by ``requester``, then two devices from the RMM and a sweep:
     the harness, the offer's DM and the new devices by title."""
     async with running_bot(tmp_path, **EVERY_DAY) as slack:
-        c = slack.container
-        tenant: Tenant = slack.sandbox.tenant
-        onboarding_id, preview = await submitted(
-            c.runner, device_answers(tenant), platform="slack", requested_by=requester,
-            meta={"locale": locale, "requester_email": EMAILS[requester], "origin": {}},
-        )  # fmt: skip
-        assert onboarding_id is not None, preview.issues
-        assert (await c.onboarding.runs.run(onboarding_id, fresh=True)).status == "applied"
-        cid = company_id(tenant, "Acme Dental")
-        new = {title: _device(tenant, cid, title, kind)
-               for title, kind in (("WS-RMM-01", 1), ("SRV-RMM-01", 2))}  # fmt: skip
-        await asyncio.sleep(0.1)  # the follow-up is due
-        assert c.devices is not None
-        result = await c.devices.sweep()
+        new = await _applied_then_new_devices(slack, requester, locale)
+        assert slack.container.devices is not None
+        result = await slack.container.devices.sweep()
         assert result.offers == 1, result
         [dm] = [m.args for m in slack.stub.named("chat.postMessage")
                 if "devices_complete" in str(m.args.get("blocks"))]  # fmt: skip
         yield slack, dm, new
+
+
+async def _applied_then_new_devices(slack: Harness, requester: str, locale: str) -> dict[str, int]:
+    """A managed onboarding applied by ``requester``, then two devices from the RMM; the follow-up
+    is due. The new devices by title."""
+    c = slack.container
+    tenant: Tenant = slack.sandbox.tenant
+    onboarding_id, preview = await submitted(
+        c.runner, device_answers(tenant), platform="slack", requested_by=requester,
+        meta={"locale": locale, "requester_email": EMAILS[requester], "origin": {}},
+    )  # fmt: skip
+    assert onboarding_id is not None, preview.issues
+    assert (await c.onboarding.runs.run(onboarding_id, fresh=True)).status == "applied"
+    cid = company_id(tenant, "Acme Dental")
+    new = {title: _device(tenant, cid, title, kind)
+           for title, kind in (("WS-RMM-01", 1), ("SRV-RMM-01", 2))}  # fmt: skip
+    await asyncio.sleep(0.1)  # the follow-up is due
+    return new
+
+
+async def test_an_offer_whose_dm_failed_is_sent_by_the_next_sweep_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, **EVERY_DAY) as slack:
+        await _applied_then_new_devices(slack, "U1", "en")
+        devices = slack.container.devices
+        assert devices is not None
+        slack.stub.not_in_channel.add("DU1")  # Slack refuses the DM
+        await devices.sweep()
+        assert not _device_dms(slack)
+        slack.stub.not_in_channel.clear()
+        await asyncio.sleep(0.1)  # the follow-up is due again; no new device since
+        again = await devices.sweep()
+        assert again.resent == 1 and again.offers == 0
+        [dm] = _device_dms(slack)
+        assert dm["channel"] == "DU1" and "WS-RMM-01" in str(dm["blocks"])
+        await asyncio.sleep(0.1)
+        assert (await devices.sweep()).resent == 0  # sent once
+        assert len(_device_dms(slack)) == 1
+
+
+def _device_dms(slack: Harness) -> list[dict[str, Any]]:
+    return [m.args for m in slack.stub.named("chat.postMessage")
+            if "devices_complete" in str(m.args.get("blocks")) and m.reply.get("ok")]  # fmt: skip
 
 
 def _device(tenant: Tenant, company: int, title: str, kind: int) -> int:
