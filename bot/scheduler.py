@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,31 +27,34 @@ async def refresh_reference(container: Container) -> None:
         logger.exception("refreshing Autotask reference data failed; serving the cached lists")
 
 
-async def sweep_reminders(container: Container) -> None:
-    """Due reminders: the row claim, not the scheduler, makes each nudge happen once."""
-    if container.reminders is None or container.drain.draining:
-        return
-    with container.drain.work():  # a sweep under way finishes before the process exits
-        try:
-            result = await container.reminders.sweep()
-            if result.claimed:
-                logger.info("reminder sweep: %s", result)
-        except Exception:
-            logger.exception("reminder sweep failed; the next one retries")
+class _Swept(Protocol):
+    claimed: int
 
 
-async def sweep_devices(container: Container) -> None:
-    """Devices that arrived after a managed onboarding: the follow-up claims, not the scheduler,
-    make each batch offered once across replicas."""
-    if container.devices is None or container.drain.draining:
+async def _sweep(container: Container, name: str, sweep: Callable[[], Awaitable[_Swept]]) -> None:
+    """One sweep of claimed rows; not while draining, and one under way finishes before the
+    process exits. The rows' claims, not the scheduler, make each item happen once."""
+    if container.drain.draining:
         return
     with container.drain.work():
         try:
-            result = await container.devices.sweep()
+            result = await sweep()
             if result.claimed:
-                logger.info("device sweep: %s", result)
+                logger.info("%s sweep: %s", name, result)
         except Exception:
-            logger.exception("device sweep failed; the next one retries")
+            logger.exception("%s sweep failed; the next one retries", name)
+
+
+async def sweep_reminders(container: Container) -> None:
+    """Due invoice-setup reminders."""
+    if container.reminders is not None:
+        await _sweep(container, "reminder", container.reminders.sweep)
+
+
+async def sweep_devices(container: Container) -> None:
+    """Devices that arrived after a managed onboarding."""
+    if container.devices is not None:
+        await _sweep(container, "device", container.devices.sweep)
 
 
 async def resume_orphans(container: Container) -> None:

@@ -138,16 +138,10 @@ class SlackDeviceNotifier:
         return await self.people.find_user(email)
 
     async def send_devices(self, to: str, card: DeviceCard, locale: str) -> dict[str, Any]:
-        opened: Any = await self.client.conversations_open(users=to)
-        reply: Any = await self.client.chat_postMessage(
-            channel=opened["channel"]["id"], **device_message(card, Translator(locale))
-        )
-        return {"channel": reply["channel"], "ts": reply["ts"]}
+        return await self.people.post_dm(to, device_message(card, Translator(locale)))
 
     async def update_devices(self, ref: dict[str, Any], card: DeviceCard, locale: str) -> None:
-        await self.client.chat_update(
-            channel=ref["channel"], ts=ref["ts"], **device_message(card, Translator(locale))
-        )
+        await self.people.update_dm(ref, device_message(card, Translator(locale)))
 
     async def tell(self, to: str, key: str, locale: str | None = None, **params: Any) -> None:
         await self.people.tell(to, key, locale, **params)

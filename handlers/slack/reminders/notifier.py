@@ -99,17 +99,19 @@ class SlackNotifier:
         reply: Any = await self.client.conversations_open(users=user)
         return str(reply["channel"]["id"])
 
-    async def send_reminder(self, to: str, card: ReminderCard, locale: str) -> dict[str, Any]:
-        channel = await self._dm(to)
-        reply: Any = await self.client.chat_postMessage(
-            channel=channel, **reminder_message(card, Translator(locale))
-        )
+    async def post_dm(self, to: str, message: dict[str, Any]) -> dict[str, Any]:
+        """DM ``message`` (text + blocks) and return where it is, to update it in place."""
+        reply: Any = await self.client.chat_postMessage(channel=await self._dm(to), **message)
         return {"channel": reply["channel"], "ts": reply["ts"]}
 
+    async def update_dm(self, ref: dict[str, Any], message: dict[str, Any]) -> None:
+        await self.client.chat_update(channel=ref["channel"], ts=ref["ts"], **message)
+
+    async def send_reminder(self, to: str, card: ReminderCard, locale: str) -> dict[str, Any]:
+        return await self.post_dm(to, reminder_message(card, Translator(locale)))
+
     async def update_reminder(self, ref: dict[str, Any], card: ReminderCard, locale: str) -> None:
-        await self.client.chat_update(
-            channel=ref["channel"], ts=ref["ts"], **reminder_message(card, Translator(locale))
-        )
+        await self.update_dm(ref, reminder_message(card, Translator(locale)))
 
     async def tell(self, to: str, key: str, locale: str | None = None, **params: Any) -> None:
         if locale is None:

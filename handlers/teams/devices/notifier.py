@@ -8,19 +8,16 @@ router tries the next platform.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from handlers.teams.devices.cards import device_card, summary
 from handlers.teams.proactive import TeamsSender, card_message
-from handlers.teams.references import PLATFORM
-from handlers.teams.reminders.notifier import TeamsNotifier, TeamsUnreachableError
+from handlers.teams.reminders.notifier import TeamsNotifier
 from services.conversations import Conversations
 from services.devices.cards import DeviceCard
 from services.i18n import Translator
 from services.reminders.notifier import ChatUser
-
-logger = logging.getLogger(__name__)
 
 
 class TeamsDeviceNotifier:
@@ -33,23 +30,18 @@ class TeamsDeviceNotifier:
         return await self.people.find_user(email)
 
     @staticmethod
-    def _activity(card: DeviceCard, locale: str, tz: str | None) -> Any:
-        t = Translator(locale)
-        return card_message(device_card(card, t, tz=tz), summary(card, t))
+    def _activity(card: DeviceCard, locale: str) -> Callable[[str | None], Awaitable[Any]]:
+        async def built(tz: str | None) -> Any:
+            t = Translator(locale)
+            return card_message(device_card(card, t, tz=tz), summary(card, t))
+
+        return built
 
     async def send_devices(self, to: str, card: DeviceCard, locale: str) -> dict[str, Any]:
-        chat = await self.conversations.personal(platform=PLATFORM, user_id=to, directory_id=to)
-        if chat is None:
-            raise TeamsUnreachableError("the recipient has no personal chat with the bot")
-        sent = await self.sender.send(chat, self._activity(card, locale, chat.tz))
-        return {"conversation": chat.conversation_id, "id": sent}
+        return await self.people.send_card(to, self._activity(card, locale))
 
     async def update_devices(self, ref: dict[str, Any], card: DeviceCard, locale: str) -> None:
-        chat = await self.conversations.get(platform=PLATFORM, conversation_id=ref["conversation"])
-        if chat is None or chat.removed:
-            logger.info("device card not updated: the app was removed from that chat")
-            return
-        await self.sender.update(chat, str(ref["id"]), self._activity(card, locale, chat.tz))
+        await self.people.update_card(ref, self._activity(card, locale))
 
     async def tell(self, to: str, key: str, locale: str | None = None, **params: Any) -> None:
         await self.people.tell(to, key, locale, **params)

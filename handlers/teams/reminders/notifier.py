@@ -9,6 +9,7 @@ installed or opened the app cannot be reached in Teams, and the router tries Sla
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from handlers.teams.cards import card, text
@@ -56,19 +57,31 @@ class TeamsNotifier:
         content = reminder_card(reminder, t, tz=tz, handed_to=handed)
         return card_message(content, summary(reminder, t))
 
-    async def send_reminder(self, to: str, card: ReminderCard, locale: str) -> dict[str, Any]:
+    async def send_card(
+        self, to: str, activity: Callable[[str | None], Awaitable[Any]]
+    ) -> dict[str, Any]:
+        """Send the card ``activity(tz)`` builds (in the recipient's time zone) to their personal
+        chat; where it is, to update it in place."""
         chat = await self._personal(to)
         if chat is None:
             raise TeamsUnreachableError("the recipient has no personal chat with the bot")
-        sent = await self.sender.send(chat, await self._activity(card, locale, chat.tz))
+        sent = await self.sender.send(chat, await activity(chat.tz))
         return {"conversation": chat.conversation_id, "id": sent}
 
-    async def update_reminder(self, ref: dict[str, Any], card: ReminderCard, locale: str) -> None:
+    async def update_card(
+        self, ref: dict[str, Any], activity: Callable[[str | None], Awaitable[Any]]
+    ) -> None:
         chat = await self.conversations.get(platform=PLATFORM, conversation_id=ref["conversation"])
         if chat is None or chat.removed:
-            logger.info("reminder card not updated: the app was removed from that chat")
+            logger.info("card not updated: the app was removed from that chat")
             return
-        await self.sender.update(chat, str(ref["id"]), await self._activity(card, locale, chat.tz))
+        await self.sender.update(chat, str(ref["id"]), await activity(chat.tz))
+
+    async def send_reminder(self, to: str, card: ReminderCard, locale: str) -> dict[str, Any]:
+        return await self.send_card(to, lambda tz: self._activity(card, locale, tz))
+
+    async def update_reminder(self, ref: dict[str, Any], card: ReminderCard, locale: str) -> None:
+        await self.update_card(ref, lambda tz: self._activity(card, locale, tz))
 
     async def _say(self, chat: Conversation, message: str) -> None:
         await self.sender.send(chat, card_message(card([text(message)]), message))
