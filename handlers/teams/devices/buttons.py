@@ -22,6 +22,7 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
 from handlers.teams import people
+from handlers.teams.accepted import OnAccepted, start_within
 from handlers.teams.cards import CONTENT_TYPE
 from handlers.teams.deps import TeamsDeps
 from handlers.teams.devices.cards import (
@@ -119,37 +120,26 @@ async def attaching(
     """Start an attach in the background; answer once the follow-up accepted it (the card shows
     "attaching"), with its refusal, or with "working" when Autotask is slow to read."""
     t = Translator(who.locale)
-    accepted = asyncio.Event()
 
-    async def on_accepted() -> None:
-        accepted.set()
-
-    async def run() -> str | None:
+    async def run(on_accepted: OnAccepted, accepted: Callable[[], bool]) -> str | None:
         """The refusal to answer with; ``None`` once the attach went ahead."""
         try:
             await start(on_accepted)
         except DevicesRefusedError as error:
-            if accepted.is_set():
+            if accepted():
                 logger.info("device offer %s: attach refused after it started (%s)", offer,
                             error.key)  # fmt: skip
                 return None
             return t(error.key)
         except AutotaskError as exc:  # Autotask could not be read before anything was written
-            return autotask_failure(exc, t) if not accepted.is_set() else None
+            return autotask_failure(exc, t) if not accepted() else None
         return None
 
-    task = deps.background.run(run())
-    waiting = asyncio.ensure_future(accepted.wait())
-    try:
-        await asyncio.wait({task, waiting}, timeout=deps.invoke_budget * 0.75,
-                           return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-    finally:
-        waiting.cancel()
-    if accepted.is_set():
+    started = await start_within(deps.background, run, deps.invoke_budget * 0.75)
+    if started.refusal:
+        return factory.message(started.refusal)
+    if started.accepted or started.done:
         return await current(deps, devices, offer, who)
-    if task.done():
-        refused = task.result()
-        return factory.message(refused) if refused else await current(deps, devices, offer, who)
     return factory.message(t("devices.teams_working"))
 
 

@@ -8,6 +8,7 @@ nothing happens to the run. The run updates its own card as it goes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from microsoft_agents.activity import AdaptiveCardInvokeResponse
@@ -15,6 +16,7 @@ from microsoft_agents.hosting.core import AgentApplication, TurnContext
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
 from handlers.teams import people
+from handlers.teams.accepted import OnAccepted, start_within
 from handlers.teams.deps import TeamsDeps
 from handlers.teams.dialogs import autotask_failure
 from handlers.teams.ids import Verb
@@ -34,34 +36,21 @@ def register(app: AgentApplication[Any], deps: TeamsDeps) -> None:
         onboarding_id = _onboarding(data)
         if onboarding_id is None:
             return factory.message(t("teams.out_of_date"))
-        accepted = asyncio.Event()
 
-        async def on_accepted() -> None:
-            accepted.set()
-
-        async def retrying() -> str | None:
+        async def retrying(on_accepted: OnAccepted, accepted: Callable[[], bool]) -> str | None:
             """The refusal to answer with; ``None`` once the run went ahead."""
             try:
                 actor = await people.actor(context, deps)
                 await deps.service.retry(actor, onboarding_id, on_accepted=on_accepted)
             except RefusedError as refused:
-                return refused.message(t) if not accepted.is_set() else None
+                return refused.message(t) if not accepted() else None
             except AutotaskError as exc:  # Autotask could not be read again before a step
-                return autotask_failure(exc, t) if not accepted.is_set() else None
+                return autotask_failure(exc, t) if not accepted() else None
             return None
 
-        run = deps.background.run(retrying())
-        waiting = asyncio.ensure_future(accepted.wait())
-        try:
-            await asyncio.wait({run, waiting}, timeout=deps.invoke_budget,
-                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-        finally:
-            waiting.cancel()
-        if accepted.is_set():
-            return factory.message(t("teams.retrying"))
-        if run.done():
-            refused = run.result()
-            return factory.message(refused or t("teams.retrying"))
+        started = await start_within(deps.background, retrying, deps.invoke_budget)
+        if started.accepted or started.done:
+            return factory.message(started.refusal or t("teams.retrying"))
         return factory.message(t("teams.still_working"))
 
     async def cancel(context: TurnContext, state: Any, data: object) -> AdaptiveCardInvokeResponse:
