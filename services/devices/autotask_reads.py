@@ -4,19 +4,32 @@ follows Autotask's pages), plus the cached reference data."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from services.autotask.client import AutotaskClient
 from services.autotask.filters import chunked_in
 from services.autotask.filters import field as f
 from services.autotask.models import ConfigurationItem, Contract, ContractService
-from services.autotask.reference import ReferenceData
+from services.autotask.reference import ReferenceData, TTLCache
 from services.devices.cards import ServiceChoice
 
 
 class DeviceReads:
     def __init__(self, client: AutotaskClient, reference: ReferenceData) -> None:
         self.client, self.reference = client, reference
+        self._reviewed = TTLCache(60.0, time.monotonic)
+
+    async def services_of(self, contract_id: int) -> list[ContractService]:
+        """One contract's services for Review and the check of its choices: read once when Review
+        opens, not again when it is submitted (a submission must be answered within Slack's 3
+        seconds). The attach's plan reads Autotask afresh, so a stale list cannot attach a
+        device to a service taken off the contract."""
+
+        async def load() -> list[ContractService]:
+            return (await self.services([contract_id])).get(contract_id, [])
+
+        return await self._reviewed.get(str(contract_id), load)
 
     async def devices(self, companies: Sequence[int]) -> dict[int, list[ConfigurationItem]]:
         """The active configuration items on no contract of these companies: one query per 500

@@ -247,9 +247,14 @@ class DeviceFollowUps:
     async def authorize(self, actor: DeviceActor, offer_id: int) -> None:
         """Raise ``NotYourDevicesError`` unless ``actor`` may act on the offer (a front-end asks
         before opening Review; every use case checks again)."""
-        offer, _ = await self._checked(offer_id, actor)
+        await self._open(offer_id, actor)
+
+    async def _open(self, offer_id: int, by: DeviceActor) -> DeviceFollowUp:
+        """The offer's follow-up, once ``by`` may act on it and it still has devices to act on."""
+        offer, followup = await self._checked(offer_id, by)
         if offer.state not in OPEN_OFFER and not await self._still_offered(offer_id):
             raise OfferClosedError()
+        return followup
 
     async def _still_offered(self, offer_id: int) -> list[OfferedDevice]:
         async with self.db.transaction() as session:
@@ -262,14 +267,13 @@ class DeviceFollowUps:
 
     async def review(self, actor: DeviceActor, offer_id: int) -> ReviewForm:
         """Review's form: each device still offered with its suggestion, and the services."""
-        await self.authorize(actor, offer_id)
-        _, followup = await self._checked(offer_id, actor)
+        followup = await self._open(offer_id, actor)
         card = await self.card(offer_id)
-        services = await self.reads.services([followup.contract_id])
+        services = await self.reads.services_of(followup.contract_id)
         return ReviewForm(
             offer_id, followup.company_name,
             tuple(d for g in card.groups for d in g.devices),
-            tuple(await self.reads.choices(services.get(followup.contract_id, []))),
+            tuple(await self.reads.choices(services)),
         )  # fmt: skip
 
     async def preview(
@@ -277,8 +281,7 @@ class DeviceFollowUps:
     ) -> AttachPreview:
         """What attaching would do now (``choices`` None: as suggested), from a fresh read of
         Autotask; nothing is written. ``ChoicesInvalidError`` for Review's bad choices."""
-        await self.authorize(actor, offer_id)
-        _, followup = await self._checked(offer_id, actor)
+        followup = await self._open(offer_id, actor)
         request, facts, left_out = await self._request(followup, offer_id, choices)
         plan = build_device_plan(request, facts, today=self.clock().date())
         return preview_of(offer_id, plan, request, facts, left_out)
@@ -296,12 +299,11 @@ class DeviceFollowUps:
         return request, facts, left_out
 
     async def validate(self, actor: DeviceActor, offer_id: int, choices: Choices) -> None:
-        """Check Review's choices without attaching (one Autotask query: the contract's
-        services), so a form can answer with its errors in time; ``attach`` checks again."""
-        await self.authorize(actor, offer_id)
-        _, followup = await self._checked(offer_id, actor)
-        services = await self.reads.services([followup.contract_id])
-        on_contract = {cs.service_id for cs in services.get(followup.contract_id, [])}
+        """Check Review's choices without attaching (against the contract's services Review
+        was opened with), so a form can answer with its errors in time; ``attach`` checks
+        again against Autotask."""
+        followup = await self._open(offer_id, actor)
+        on_contract = {cs.service_id for cs in await self.reads.services_of(followup.contract_id)}
         mapping_of(await self._still_offered(offer_id), choices, on_contract)
 
     async def attach(

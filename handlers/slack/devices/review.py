@@ -6,6 +6,7 @@ within the trigger's 3 seconds."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,7 +22,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack.deps import SlackDeps
+from handlers.background import Background
+from handlers.slack.deps import SlackDeps, received_at
 from handlers.slack.devices.who import actor, clicked, offer_id, refused
 from handlers.slack.ids import Action, Callback
 from handlers.slack.mrkdwn import bold, cut, literal
@@ -29,12 +31,14 @@ from handlers.slack.state import block_values
 from services.devices.cards import (
     AttachPreview,
     ChoicesInvalidError,
+    DeviceActor,
     DevicesRefusedError,
     ReviewForm,
 )
 from services.i18n import Translator
 
 logger = logging.getLogger(__name__)
+background = Background()  # checks that outlive the ack, finished (and their failure logged)
 DEVICE = "device_"  # block id prefix: device_<configuration item id>
 SKIP = "skip"
 
@@ -107,24 +111,46 @@ def register(app: Any, deps: SlackDeps) -> None:
                                   view=review_view(form, t, preview))  # fmt: skip
 
     async def submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: dict[str, Any],
     ) -> None:
         offer = offer_id(view.get("private_metadata"))
-        if deps.devices is None or offer is None:
+        devices = deps.devices
+        if devices is None or offer is None:
             await ack()
             return
-        who = await actor(deps, client, body)
-        t = Translator(who.locale)
         choices = choices_of(block_values((view.get("state") or {}).get("values") or {}))
-        try:
-            await deps.devices.validate(who, offer, choices)
-        except ChoicesInvalidError as invalid:
-            await ack(response_action="errors", errors={
-                f"{DEVICE}{device}": t(key) for device, key in invalid.issues.items()})  # fmt: skip
+        first = next((b["block_id"] for b in (view.get("blocks") or [])
+                      if str(b.get("block_id", "")).startswith(DEVICE)), None)  # fmt: skip
+
+        async def checked() -> tuple[DeviceActor, DevicesRefusedError | None]:
+            who = await actor(deps, client, body)
+            try:
+                await devices.validate(who, offer, choices)
+            except DevicesRefusedError as error:
+                return who, error
+            return who, None
+
+        # The answer (errors, or close) must reach Slack within 3 s of the request's arrival.
+        checking = background.run(checked())
+        await asyncio.wait({checking}, timeout=deps.left(received_at(context)))
+        if not checking.done():
+            t = Translator(deps.known_locale(body["user"]["id"]) or "en")
+            if first is None:
+                await ack()
+            else:  # the modal stays open with every choice; a second submit finds it all read
+                await ack(response_action="errors", errors={first: t("devices.check_slow")})
             return
-        except DevicesRefusedError as error:
-            first = next((b["block_id"] for b in (view.get("blocks") or [])
-                          if str(b.get("block_id", "")).startswith(DEVICE)), None)  # fmt: skip
+        who, error = checking.result()
+        t = Translator(who.locale)
+        if isinstance(error, ChoicesInvalidError):
+            await ack(response_action="errors", errors={
+                f"{DEVICE}{device}": t(key) for device, key in error.issues.items()})  # fmt: skip
+            return
+        if error is not None:
             if first is None:
                 await ack()
                 await refused(deps, client, body, error)
@@ -133,9 +159,9 @@ def register(app: Any, deps: SlackDeps) -> None:
             return
         await ack()  # the modal closes; the DM shows the attach and its outcome
         try:
-            await deps.devices.attach(who, offer, choices)
-        except DevicesRefusedError as error:
-            await refused(deps, client, body, error)
+            await devices.attach(who, offer, choices)
+        except DevicesRefusedError as late:
+            await refused(deps, client, body, late)
 
     async def changed(ack: AsyncAck) -> None:
         await ack()  # a select changed inside the modal: nothing to redraw

@@ -183,3 +183,23 @@ async def test_the_offer_reaches_a_spanish_speaking_requester_in_spanish(tmp_pat
         offer = button_value(dm["blocks"], "devices_complete")
         await slack.payload(message_click("devices_complete", offer, user_id="U2"))
         await slack.stub.wait_until("chat.update", lambda a: "ha terminado" in str(a.get("blocks")))
+
+
+async def test_a_review_submitted_while_autotask_is_slow_is_answered_within_3_seconds(
+    tmp_path: Path,
+) -> None:
+    async with offered(tmp_path) as (slack, dm, new):
+        offer = button_value(dm["blocks"], "devices_review")
+        await slack.payload(message_click("devices_review", offer, channel_id="DU1"))
+        [opened] = await slack.stub.wait_for("views.open")
+        await slack.stub.wait_for("views.update")  # Review has read the contract's services
+        view = opened.args["view"]
+        slack.sandbox.latency = 3.5  # every Autotask call now takes longer than Slack waits
+        reply = await slack.payload(slack.view_submission(view, shown_state(view)))
+        slack.sandbox.latency = 0.0
+        assert reply.status == 200 and reply.seconds < 3, reply.seconds
+        assert not reply.body  # checked and closed: the DM shows the attach
+        await slack.stub.wait_until(
+            "chat.update", lambda a: "Attached 2 device(s)" in str(a.get("blocks"))
+        )
+        assert all(_ci(slack, d).get("contractServiceID") for d in new.values())
